@@ -1,0 +1,389 @@
+"""`analyze(responses) -> Analysis`: every measurement of correlated failure in one object.
+
+The library computes; `monoculture.report` renders. An `Analysis` serialises to the
+versioned JSON document of `monoculture.analysis_schema`.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from monoculture import metrics
+from monoculture.analysis_schema import AnalysisDocument
+from monoculture.errors import InputError, UndefinedMetricWarning
+from monoculture.metrics.bootstrap import Estimate, run_bootstrap
+from monoculture.metrics.loudness import QUIET_AGREEMENT
+from monoculture.responses import InputSummary, Responses
+
+__all__ = ["Analysis", "analyze"]
+
+_TOP_PAIRS = 10
+_SYSTEMIC_ITEMS = 25
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The result of `analyze`. ``summary`` holds the headline figures (numbers or
+    ``{"value", "ci_low", "ci_high"}``); the other fields hold tables for reports."""
+
+    summary: dict[str, Any]
+    verdict: str
+    agents: pd.DataFrame
+    pairwise: dict[str, pd.DataFrame]
+    pair_intervals: dict[str, tuple[pd.DataFrame, pd.DataFrame]]
+    top_pairs: pd.DataFrame
+    clusters: metrics.AgentClusters
+    k_of_n: pd.DataFrame
+    vote_curve: pd.DataFrame
+    risk_coverage: pd.DataFrame
+    attributes: pd.DataFrame
+    systemic_items: pd.DataFrame
+    input_summary: InputSummary
+    settings: dict[str, Any]
+    estimates: dict[str, Estimate] = field(default_factory=dict)
+    synthetic: bool = False
+
+    def to_document(self) -> AnalysisDocument:
+        from monoculture import __version__
+
+        order = self.clusters.order
+        matrices = {
+            name: _matrix_json(frame.loc[order, order]) for name, frame in self.pairwise.items()
+        }
+        for name, (low, high) in self.pair_intervals.items():
+            matrices[f"{name}_ci_low"] = _matrix_json(low.loc[order, order])
+            matrices[f"{name}_ci_high"] = _matrix_json(high.loc[order, order])
+        members: dict[str, list[str]] = {}
+        for agent, label in self.clusters.labels.items():
+            members.setdefault(str(label), []).append(str(agent))
+        return AnalysisDocument.model_validate(
+            dict(
+                schema="monoculture.analysis",
+                generated_by=f"monoculture {__version__}",
+                verdict=self.verdict,
+                input={**self.input_summary.to_dict(), "synthetic": self.synthetic},
+                settings=self.settings,
+                summary=self.summary,
+                agents=_records(self.agents.reset_index()),
+                pairwise={"agents": order, "matrices": matrices},
+                top_pairs=_records(self.top_pairs),
+                clusters={
+                    "n_clusters": self.clusters.n_clusters,
+                    "silhouette": _clean(self.clusters.silhouette),
+                    "order": order,
+                    "linkage": self.clusters.linkage.tolist(),
+                    "members": members,
+                },
+                k_of_n=_records(self.k_of_n),
+                vote_curve=_records(self.vote_curve),
+                risk_coverage=_records(self.risk_coverage),
+                attributes=_records(self.attributes),
+                systemic_items=_records(self.systemic_items),
+            )
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document as Python objects."""
+        return self.to_document().model_dump(by_alias=True, mode="json")
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The versioned JSON document (schema ``monoculture.analysis``)."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _matrix_json(frame: pd.DataFrame) -> list[list[float | None]]:
+    values = frame.to_numpy(dtype=np.float64)
+    return [[_clean(v) for v in row] for row in values]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _quiet(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a metric whose undefined cells are expected and reported in the document."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        return function(*args, **kwargs)
+
+
+def _upper_mean(frame: pd.DataFrame) -> float:
+    values = frame.to_numpy(dtype=np.float64)
+    upper = values[np.triu_indices(len(values), k=1)]
+    upper = upper[np.isfinite(upper)]
+    return float(upper.mean()) if len(upper) else float("nan")
+
+
+def _same_wrong_independent(responses: Responses) -> float:
+    """Mean over pairs of the same-wrong rate that errors spread uniformly over the
+    ``n_options - 1`` wrong options would give, on the pair's both-wrong items."""
+    counts = responses.option_counts()
+    if counts is None or responses.answers is None:
+        return float("nan")
+    wrong = ((responses.correct == 0) & responses.observed & (responses.answers >= 0)).astype(
+        np.float64
+    )
+    chance = 1.0 / np.maximum(counts - 1, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = ((wrong * chance[:, None]).T @ wrong) / (wrong.T @ wrong)
+    upper = rate[np.triu_indices(responses.n_agents, k=1)]
+    upper = upper[np.isfinite(upper)]
+    return float(upper.mean()) if len(upper) else float("nan")
+
+
+def _top_pairs(pairwise: dict[str, pd.DataFrame], intervals: dict[str, Any]) -> pd.DataFrame:
+    kappa = pairwise["error_consistency"]
+    names = list(kappa.index)
+    i, j = np.triu_indices(len(names), k=1)
+    values = kappa.to_numpy()[i, j]
+    order = np.argsort(-np.where(np.isfinite(values), values, -np.inf), kind="stable")[:_TOP_PAIRS]
+    rows = []
+    for k in order:
+        a, b = i[k], j[k]
+        row: dict[str, Any] = {"agent": names[a], "other": names[b]}
+        for name in (
+            "error_consistency",
+            "normalized_error_consistency",
+            "copy_probability",
+            "error_consistency_pvalue",
+            "same_wrong_rate",
+            "capa",
+            "difficulty_adjusted_error_consistency",
+            "shared_items",
+        ):
+            if name in pairwise:
+                row[name] = float(pairwise[name].to_numpy()[a, b])
+        if "error_consistency" in intervals:
+            low, high = intervals["error_consistency"]
+            row["error_consistency_ci_low"] = float(low.iat[a, b])
+            row["error_consistency_ci_high"] = float(high.iat[a, b])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _systemic_items(responses: Responses) -> pd.DataFrame:
+    n_scored = responses.observed.sum(axis=1)
+    n_wrong = responses.errors.sum(axis=1).astype(int)
+    share = np.where(n_scored > 0, n_wrong / np.maximum(n_scored, 1), 0.0)
+    order = np.lexsort((-n_scored, -share))[:_SYSTEMIC_ITEMS]
+    rows = []
+    for x in order:
+        row: dict[str, Any] = {
+            "item_id": _clean(responses.item_ids[x]),
+            "n_scored": int(n_scored[x]),
+            "n_wrong": int(n_wrong[x]),
+            "share_wrong": float(share[x]),
+        }
+        if "category" in responses.item_attrs.columns:
+            row["category"] = _clean(responses.item_attrs["category"].iat[x])
+        if responses.answers is not None:
+            wrong_codes = responses.answers[x][
+                (responses.correct[x] == 0) & responses.observed[x] & (responses.answers[x] >= 0)
+            ]
+            if len(wrong_codes):
+                codes, counts = np.unique(wrong_codes, return_counts=True)
+                top = int(np.argmax(counts))
+                row["top_wrong_answer"] = responses.labels[int(codes[top])]
+                row["top_wrong_share"] = float(counts[top] / max(n_wrong[x], 1))
+            if responses.gold is not None and responses.gold[x] >= 0:
+                row["gold"] = responses.labels[int(responses.gold[x])]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _verdict(summary: dict[str, Any], synthetic: bool) -> str:
+    def value(name: str) -> float:
+        entry = summary.get(name)
+        if isinstance(entry, dict):
+            return float("nan") if entry["value"] is None else float(entry["value"])
+        return float("nan") if entry is None else float(entry)
+
+    prefix = "SYNTHETIC DATA: " if synthetic else ""
+    n = summary["n_agents"]
+    effective = value("effective_agents")
+    if np.isfinite(effective):
+        head = f"{n} agents behave like {effective:.1f} independent agents"
+    else:
+        head = f"{n} agents; too few items scored by every agent to count independent agents"
+    return (
+        f"{prefix}{head} (mean error consistency {value('mean_error_consistency'):.2f}; "
+        f"all wrong together on {value('systemic_failure_rate'):.1%} of items, "
+        f"{value('systemic_failure_rate_independent'):.2g} if independent)."
+    )
+
+
+def analyze(
+    responses: Responses,
+    *,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    complete_only: bool = False,
+    level: float = 0.95,
+    quiet_threshold: float = QUIET_AGREEMENT,
+    synthetic: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Analysis:
+    """Measure correlated failure in ``responses``.
+
+    Args:
+        bootstrap: item-bootstrap resamples for the intervals (0 = none).
+        seed: seed of the resampling and of random sub-swarms.
+        complete_only: use only items every agent was scored on.
+        level: confidence level of the intervals.
+        quiet_threshold: agreement at or above which a wrong vote counts as quiet.
+        synthetic: mark the result as coming from generated data.
+        progress: ``progress(stage, done, total)`` callback for long steps.
+
+    Example:
+        >>> from monoculture.synthetic import latent_swarm
+        >>> result = analyze(latent_swarm(n_agents=5, n_items=200, seed=1), bootstrap=50)
+        >>> sorted(result.summary)[:3]
+        ['aurc', 'best_agent_accuracy', 'effective_agents']
+    """
+    if not isinstance(responses, Responses):
+        raise InputError(f"analyze: expected a Responses; got {type(responses).__name__}.")
+    if bootstrap < 0:
+        raise InputError(f"analyze: `bootstrap` must be >= 0; got {bootstrap}.")
+    if complete_only:
+        responses = responses.complete_only()
+        if responses.n_items == 0:
+            raise InputError("analyze: complete_only=True leaves no item scored by every agent.")
+
+    def report(stage: str) -> Callable[[int, int], None]:
+        return lambda done, total: progress(stage, done, total) if progress else None
+
+    boot = run_bootstrap(
+        responses,
+        n_resamples=bootstrap,
+        level=level,
+        seed=seed,
+        quiet_threshold=quiet_threshold,
+        progress=report("bootstrap"),
+    )
+    pairwise = _quiet(metrics.pairwise_metrics, responses)
+    fit = metrics.rasch_fit(responses)
+    pairwise["difficulty_adjusted_error_consistency"] = _quiet(
+        metrics.difficulty_adjusted_error_consistency, responses, fit=fit
+    )
+    pairwise["residual_error_correlation"] = _quiet(
+        metrics.residual_error_correlation, responses, fit=fit
+    )
+    if responses.gold is not None and (
+        responses.answers is not None or responses.probs is not None
+    ):
+        pairwise["capa"] = _quiet(metrics.capa, responses)
+    names = pd.Index(responses.agents, name="agent")
+    intervals = {
+        name: (
+            pd.DataFrame(low, index=names, columns=names),
+            pd.DataFrame(high, index=names, columns=names),
+        )
+        for name, (low, high) in boot.pair_intervals.items()
+    }
+    clusters = metrics.cluster_agents(pairwise["error_consistency"])
+    agents = pd.DataFrame(
+        {
+            "accuracy": metrics.accuracy(responses),
+            "coverage": metrics.coverage(responses),
+            "cluster": clusters.labels.reindex([str(a) for a in responses.agents]).to_numpy(),
+        },
+        index=names,
+    )
+    for column in responses.agent_attrs.columns:
+        agents[str(column)] = responses.agent_attrs[column].to_numpy()
+    attributes = (
+        metrics.attribute_association(
+            pairwise["error_consistency"], responses.agent_attrs, seed=seed
+        )
+        if len(responses.agent_attrs.columns)
+        else pd.DataFrame()
+    )
+    complete = responses.complete_only()
+    k_of_n = metrics.k_of_n_failure_curve(responses) if complete.n_items else pd.DataFrame()
+    risk = metrics.risk_coverage_curve(responses)
+    widths = np.diff(np.r_[0.0, risk["coverage"].to_numpy()])
+
+    summary: dict[str, Any] = {
+        "n_items": responses.n_items,
+        "n_agents": responses.n_agents,
+        "n_rows": responses.input_summary.rows_used,
+        "n_complete_items": int(responses.complete_items.sum()),
+    }
+    for name, estimate in boot.estimates.items():
+        summary[name] = estimate.to_dict()
+    summary.setdefault("mean_same_wrong", None)
+    summary["mean_same_wrong_independent"] = _clean(_same_wrong_independent(responses))
+    summary.setdefault("icc", None)
+    summary.setdefault("effective_agents", None)
+    summary["quiet_threshold"] = quiet_threshold
+    summary["aurc"] = _clean(float((widths * risk["risk"].to_numpy()).sum()))
+    has_answers = responses.answers is not None
+    summary["fleiss_kappa"] = (
+        _clean(_safe(metrics.fleiss_kappa, responses)) if has_answers else None
+    )
+    summary["krippendorff_alpha"] = (
+        _clean(metrics.krippendorff_alpha(responses)) if has_answers else None
+    )
+    summary["mean_error_phi"] = _clean(_upper_mean(pairwise["error_phi"]))
+    summary["mean_capa"] = _clean(_upper_mean(pairwise["capa"])) if "capa" in pairwise else None
+    summary["mean_difficulty_adjusted_error_consistency"] = _clean(
+        _upper_mean(pairwise["difficulty_adjusted_error_consistency"])
+    )
+    summary["mean_residual_error_correlation"] = _clean(
+        _upper_mean(pairwise["residual_error_correlation"])
+    )
+    summary["n_clusters"] = clusters.n_clusters
+
+    settings = {
+        "bootstrap": bootstrap,
+        "seed": seed,
+        "level": level,
+        "complete_only": complete_only,
+        "quiet_threshold": quiet_threshold,
+        "interval_method": next(iter(boot.estimates.values())).method if boot.estimates else "",
+    }
+    return Analysis(
+        summary=summary,
+        verdict=_verdict(summary, synthetic),
+        agents=agents,
+        pairwise=pairwise,
+        pair_intervals=intervals,
+        top_pairs=_top_pairs(pairwise, intervals),
+        clusters=clusters,
+        k_of_n=k_of_n,
+        vote_curve=metrics.vote_accuracy_curve(responses, seed=seed),
+        risk_coverage=risk,
+        attributes=attributes,
+        systemic_items=_systemic_items(responses),
+        input_summary=responses.input_summary,
+        settings=settings,
+        estimates=boot.estimates,
+        synthetic=synthetic,
+    )
+
+
+def _safe(function: Callable[[Responses], float], responses: Responses) -> float:
+    """A figure that may be undefined for this input (e.g. no item answered by all)."""
+    try:
+        return function(responses)
+    except InputError:
+        return float("nan")

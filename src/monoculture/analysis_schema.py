@@ -1,0 +1,117 @@
+"""The saved form of an `Analysis`: a typed, versioned JSON document.
+
+``monoculture analyze --json OUT`` writes it; ``monoculture report`` reads it back. Numbers
+that are undefined are written as ``null``. Increase `SCHEMA_VERSION` on any change that an
+older reader would misread.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_NAME = "monoculture.analysis"
+SCHEMA_VERSION = 1
+
+__all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "AnalysisDocument", "Interval"]
+
+
+class Interval(BaseModel):
+    """A figure with its bootstrap interval."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: float | None = Field(description="The estimate on the data as given.")
+    ci_low: float | None = Field(description="Lower bound of the percentile interval.")
+    ci_high: float | None = Field(description="Upper bound of the percentile interval.")
+
+
+class Settings(BaseModel):
+    """How the analysis was run."""
+
+    bootstrap: int = Field(description="Number of item-bootstrap resamples (0 = no intervals).")
+    seed: int = Field(description="Seed of the resampling.")
+    level: float = Field(description="Confidence level of the intervals.")
+    complete_only: bool = Field(description="Whether only items every agent answered were used.")
+    quiet_threshold: float = Field(
+        description="Agreement at or above which a wrong plurality vote counts as quiet."
+    )
+    interval_method: str = Field(description="How intervals were made.")
+
+
+class InputInfo(BaseModel):
+    """What was read and what was used."""
+
+    source: str = Field(description="File or origin of the responses.")
+    rows_read: int = Field(description="Rows (or cells) in the input.")
+    rows_used: int = Field(description="Rows that became a scored (item, agent) cell.")
+    left_out: dict[str, int] = Field(description="Reason -> rows not used for that reason.")
+    notes: list[str] = Field(description="Other remarks on the input.")
+    synthetic: bool = Field(
+        default=False, description="True when the responses were generated, not observed."
+    )
+
+
+class PairMatrices(BaseModel):
+    """Agent x agent matrices, rows and columns in `agents` order (cluster order)."""
+
+    agents: list[str] = Field(description="Row and column order of every matrix.")
+    matrices: dict[str, list[list[float | None]]] = Field(
+        description="Metric name -> matrix (error_consistency, same_wrong_rate, capa, ...); "
+        "entries named NAME_ci_low / NAME_ci_high hold per-pair interval bounds."
+    )
+
+
+class Clusters(BaseModel):
+    """Hierarchical clustering of agents by error consistency."""
+
+    n_clusters: int = Field(description="Number of clusters chosen.")
+    silhouette: float | None = Field(description="Mean silhouette of that choice.")
+    order: list[str] = Field(description="Agents in dendrogram leaf order.")
+    linkage: list[list[float]] = Field(description="scipy linkage matrix (average linkage).")
+    members: dict[str, list[str]] = Field(description="Cluster number -> agents.")
+
+
+class AnalysisDocument(BaseModel):
+    """Everything `analyze` measured, JSON-serialisable."""
+
+    model_config = ConfigDict(extra="forbid")
+    schema_name: Literal["monoculture.analysis"] = Field(
+        default="monoculture.analysis",
+        alias="schema",
+        description="Always 'monoculture.analysis'.",
+    )
+    version: int = Field(default=SCHEMA_VERSION, description="Schema version.")
+    generated_by: str = Field(description="monoculture version that wrote the file.")
+    verdict: str = Field(description="One-line verdict, e.g. '31 agents behave like 2.9 ...'.")
+    input: InputInfo
+    settings: Settings
+    summary: dict[str, float | int | Interval | None] = Field(
+        description="Headline figures: numbers, or {value, ci_low, ci_high}; see the README "
+        "for the list of keys."
+    )
+    agents: list[dict[str, object]] = Field(
+        description="One record per agent: agent, accuracy, coverage, cluster, attributes."
+    )
+    pairwise: PairMatrices
+    top_pairs: list[dict[str, object]] = Field(
+        description="Most consistent pairs with their figures."
+    )
+    clusters: Clusters
+    k_of_n: list[dict[str, float]] = Field(
+        description="k-of-n failure distribution vs independence (complete items)."
+    )
+    vote_curve: list[dict[str, float]] = Field(
+        description="Plurality accuracy of random sub-swarms by size vs independence."
+    )
+    risk_coverage: list[dict[str, float]] = Field(
+        description="Risk and coverage when abstaining below each agreement level."
+    )
+    attributes: list[dict[str, object]] = Field(
+        description="Association between sharing an agent attribute and error consistency."
+    )
+    systemic_items: list[dict[str, object]] = Field(
+        description="Items failed by the largest share of agents, with the top wrong answer."
+    )
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)

@@ -1,0 +1,44 @@
+"""The exception tree of monoculture.
+
+::
+
+    MonocultureError            base of everything this package raises on purpose
+    └── InputError              bad user input (file, table, array, option); the CLI
+        │                       prints its message and exits with status 2
+        ├── ReadError           a file that cannot be opened, parsed or is empty
+        └── SchemaError         a saved JSON of another schema or version
+
+Every message names the input, states the rule, shows what was received and says how to
+fix it. Library code never uses ``assert`` on user input.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InputError",
+    "MonocultureError",
+    "ReadError",
+    "SchemaError",
+    "UndefinedMetricWarning",
+]
+
+
+class MonocultureError(Exception):
+    """Base class of all errors raised deliberately by monoculture."""
+
+
+class InputError(MonocultureError, ValueError):
+    """Input that breaks a stated rule; the message says which and how to fix it."""
+
+
+class ReadError(InputError):
+    """A file that cannot be read: missing, unreadable, empty or of an unknown format."""
+
+
+class SchemaError(InputError):
+    """A saved document whose schema name or version this release does not read."""
+
+
+class UndefinedMetricWarning(RuntimeWarning):
+    """A statistic is undefined for some input (e.g. kappa for an always-right agent) and is
+    returned as NaN rather than a misleading number."""

@@ -1,0 +1,97 @@
+"""CAPA: chance-adjusted probabilistic agreement (Goel et al., 2025, arXiv:2502.04313).
+
+For a pair on its shared items ``D`` (both scored, both with an answer or probabilities,
+gold known), with ``p_k(o|x)`` the probability agent k puts on option o:
+
+    c_obs = 1/|D| sum_x sum_o p_i(o|x) p_j(o|x)
+    p̂_k   = 1/|D| sum_x p_k(gold_x|x)
+    c_exp = p̂_i p̂_j + (1/|D| sum_x 1/(K_x - 1)) (1 - p̂_i)(1 - p̂_j)
+    CAPA  = (c_obs - c_exp) / (1 - c_exp)
+
+The discrete form uses one-hot answers: ``c_obs`` is the rate of identical answers and
+``p̂_k`` the accuracy. Values equal the reference implementation ``lmsim.metrics.CAPA``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from monoculture.errors import InputError
+from monoculture.metrics._products import cross_counts, one_hot_counts
+from monoculture.metrics._validate import check_responses, require_answers, warn_undefined
+from monoculture.responses import Responses
+
+__all__ = ["capa"]
+
+CapaForm = Literal["auto", "probabilistic", "discrete"]
+
+
+def _divide(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
+
+
+def _gram(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    # float64 throughout: these sums hold probabilities, not counts.
+    return np.asarray(left, dtype=np.float64).T @ np.asarray(right, dtype=np.float64)
+
+
+def capa(
+    responses: Responses, *, form: CapaForm = "auto", complete_only: bool = False
+) -> pd.DataFrame:
+    """CAPA (kappa_p) for every pair of agents, as an ``(n_agents, n_agents)`` DataFrame.
+
+    Args:
+        form: ``"probabilistic"`` needs ``responses.probs``; ``"discrete"`` uses the
+            answers; ``"auto"`` picks probabilistic when probabilities exist.
+        complete_only: use only items every agent was scored on.
+    """
+    responses = check_responses(responses, "capa")
+    if form not in ("auto", "probabilistic", "discrete"):
+        raise InputError(
+            f"capa: `form` must be 'auto', 'probabilistic' or 'discrete'; got {form!r}."
+        )
+    if complete_only:
+        responses = responses.complete_only()
+    if responses.gold is None:
+        raise InputError("capa: needs gold answers (a gold column or `gold=`).")
+    probabilistic = form == "probabilistic" or (form == "auto" and responses.probs is not None)
+    if probabilistic and responses.probs is None:
+        raise InputError("capa: form='probabilistic' needs probabilities (`probs`).")
+    if not probabilistic:
+        require_answers(responses, "capa")
+    counts = responses.option_counts()
+    if counts is None:
+        raise InputError("capa: the number of options per item is unknown; add `n_options`.")
+    gold = responses.gold.astype(np.int64)
+    known_gold = gold >= 0
+    if probabilistic:
+        assert responses.probs is not None
+        probs = responses.probs
+        usable = responses.observed & np.isfinite(probs).all(axis=2) & known_gold[:, None]
+        cube = np.where(usable[:, :, None], probs, 0.0)
+        # (n_items, A, K) -> (n_items * K, A): one product sums over items and options.
+        flat = np.ascontiguousarray(cube.transpose(0, 2, 1)).reshape(-1, cube.shape[1])
+        agreement = _gram(flat, flat)
+        on_gold = np.take_along_axis(cube, np.maximum(gold, 0)[:, None, None], axis=2)[:, :, 0]
+    else:
+        assert responses.answers is not None
+        usable = responses.observed & (responses.answers >= 0) & known_gold[:, None]
+        codes = np.where(usable, responses.answers, -1)
+        agreement = one_hot_counts(codes, max(1, len(responses.labels)))
+        on_gold = (codes == gold[:, None]) & usable
+    shared = cross_counts(usable)
+    p_i = _divide(_gram(on_gold, usable), shared)
+    p_j = p_i.T
+    inverse_wrong = np.where(counts > 1, 1.0 / np.maximum(counts - 1, 1), np.nan)
+    frac = _divide(_gram(usable * inverse_wrong[:, None], usable), shared)
+    observed = _divide(agreement, shared)
+    expected = p_i * p_j + frac * (1.0 - p_i) * (1.0 - p_j)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = np.where(expected < 1.0, (observed - expected) / (1.0 - expected), np.nan)
+    warn_undefined(kappa, "capa")
+    names = pd.Index(responses.agents, name="agent")
+    return pd.DataFrame(kappa, index=names, columns=names.rename("other"))

@@ -1,0 +1,304 @@
+"""Pairwise measures of correlated failure, as agent x agent matrices.
+
+Every pair is scored on the items both agents were scored on, marginals included, so the
+error consistency of a pair equals scikit-learn's ``cohen_kappa_score`` on those items. All
+pairs come from a few matrix products of indicator matrices; no loop over pairs.
+
+For a pair (i, j) on its ``n`` shared items, with ``a`` items where i is wrong, ``b`` where
+j is wrong and ``d`` where both are wrong, and accuracies ``p_i = 1 - a/n``, ``p_j = 1 - b/n``:
+
+- observed agreement ``c_obs = (n - a - b + 2d) / n``; expected under independence
+  ``c_exp = p_i p_j + (1 - p_i)(1 - p_j)``;
+- error consistency ``kappa = (c_obs - c_exp) / (1 - c_exp)`` (Geirhos et al., NeurIPS 2020,
+  arXiv:2006.16736);
+- the bounds of kappa given both accuracies, kappa normalised by them, the copy probability
+  and a p-value against independent agents (Klein et al., NeurIPS 2025;
+  github.com/wichmann-lab/error_consistency);
+- double-fault rate ``d / n``; conditional failure ``P(j wrong | i wrong) = d / a``;
+  Yule's Q and the phi correlation of the error indicators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from monoculture.metrics._products import cross_counts, one_hot_counts
+from monoculture.metrics._validate import check_responses, require_answers, warn_undefined
+from monoculture.responses import Responses
+
+__all__ = [
+    "PairCounts",
+    "conditional_failure",
+    "copy_probability",
+    "double_fault",
+    "error_consistency",
+    "error_consistency_pvalue",
+    "error_phi",
+    "kappa_bounds",
+    "normalized_error_consistency",
+    "pair_counts",
+    "pairwise_metrics",
+    "same_wrong_rate",
+    "yules_q",
+]
+
+
+@dataclass(frozen=True)
+class PairCounts:
+    """Counts per pair over the items both agents were scored on, ``(..., A, A)``.
+
+    Attributes:
+        n: shared items. ``wrong_i``: items where the row agent is wrong (of the shared).
+        wrong_j: items where the column agent is wrong. ``both_wrong``: both wrong.
+    """
+
+    n: np.ndarray
+    wrong_i: np.ndarray
+    wrong_j: np.ndarray
+    both_wrong: np.ndarray
+
+
+def _counts_from_arrays(errors: np.ndarray, observed: np.ndarray) -> PairCounts:
+    both_wrong = cross_counts(errors)
+    if observed.all():
+        n_items = observed.shape[0]
+        n = np.full(both_wrong.shape, float(n_items))
+        wrong_i = np.broadcast_to(errors.sum(axis=0)[:, None], both_wrong.shape).astype(float)
+    else:
+        n = cross_counts(observed)
+        wrong_i = cross_counts(errors, observed)
+    return PairCounts(
+        n=n, wrong_i=wrong_i, wrong_j=np.swapaxes(wrong_i, -1, -2), both_wrong=both_wrong
+    )
+
+
+def pair_counts(responses: Responses) -> PairCounts:
+    """Shared-item counts for every pair of agents (three matrix products at most)."""
+    responses = check_responses(responses, "pair_counts")
+    return _counts_from_arrays(responses.errors, responses.observed)
+
+
+# --------------------------------------------------------------------------- kernels
+# Each kernel takes count arrays of any matching shape (a leading batch axis for the
+# bootstrap included) and returns NaN where the statistic is undefined.
+def _divide(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(bottom != 0, top / np.where(bottom != 0, bottom, 1.0), np.nan)
+
+
+def _accuracies(c: PairCounts) -> tuple[np.ndarray, np.ndarray]:
+    return 1.0 - _divide(c.wrong_i, c.n), 1.0 - _divide(c.wrong_j, c.n)
+
+
+def _expected_agreement(p_i: np.ndarray, p_j: np.ndarray) -> np.ndarray:
+    return p_i * p_j + (1.0 - p_i) * (1.0 - p_j)
+
+
+def kappa_kernel(c: PairCounts) -> np.ndarray:
+    """Cohen's kappa on correct/incorrect from pair counts."""
+    p_i, p_j = _accuracies(c)
+    observed = _divide(c.n - c.wrong_i - c.wrong_j + 2.0 * c.both_wrong, c.n)
+    expected = _expected_agreement(p_i, p_j)
+    return _divide(observed - expected, 1.0 - expected)
+
+
+def _kappa_bounds_kernel(c: PairCounts) -> tuple[np.ndarray, np.ndarray]:
+    p_i, p_j = _accuracies(c)
+    expected = _expected_agreement(p_i, p_j)
+    most = np.minimum(p_i, p_j) + np.minimum(1.0 - p_i, 1.0 - p_j)
+    least = 1.0 - (np.minimum(p_i, 1.0 - p_j) + np.minimum(1.0 - p_i, p_j))
+    return _divide(least - expected, 1.0 - expected), _divide(most - expected, 1.0 - expected)
+
+
+def _normalized_kernel(c: PairCounts) -> np.ndarray:
+    kappa = kappa_kernel(c)
+    low, high = _kappa_bounds_kernel(c)
+    return np.where(kappa >= 0, _divide(kappa, high), _divide(kappa, -low))
+
+
+def _pvalue_kernel(c: PairCounts) -> np.ndarray:
+    # Two-sided z-test of kappa = 0 with the null variance of Fleiss, Cohen & Everitt
+    # (1969), the test statsmodels' cohens_kappa reports; vectorised for 2 x 2 tables.
+    p_i, p_j = _accuracies(c)
+    expected = _expected_agreement(p_i, p_j)
+    marg = p_i * p_j * (p_i + p_j) + (1 - p_i) * (1 - p_j) * ((1 - p_i) + (1 - p_j))
+    var0 = _divide(expected + expected**2 - marg, (1.0 - expected) ** 2 * c.n)
+    z = _divide(kappa_kernel(c), np.sqrt(np.where(var0 > 0, var0, np.nan)))
+    return np.asarray(2.0 * stats.norm.sf(np.abs(z)))
+
+
+def _copy_probability_kernel(c: PairCounts) -> np.ndarray:
+    # Copy model: one agent copies the more accurate one with probability cp, otherwise
+    # answers independently; cp = kappa (1 - c_exp) / (1 - c_exp(source, source)).
+    p_i, p_j = _accuracies(c)
+    source = np.maximum(p_i, p_j)
+    expected = _expected_agreement(p_i, p_j)
+    return kappa_kernel(c) * _divide(1.0 - expected, 1.0 - _expected_agreement(source, source))
+
+
+def _yules_q_kernel(c: PairCounts) -> np.ndarray:
+    both_right = c.n - c.wrong_i - c.wrong_j + c.both_wrong
+    concordant = c.both_wrong * both_right
+    discordant = (c.wrong_i - c.both_wrong) * (c.wrong_j - c.both_wrong)
+    return _divide(concordant - discordant, concordant + discordant)
+
+
+def _phi_kernel(c: PairCounts) -> np.ndarray:
+    spread = c.wrong_i * (c.n - c.wrong_i) * c.wrong_j * (c.n - c.wrong_j)
+    return _divide(c.both_wrong * c.n - c.wrong_i * c.wrong_j, np.sqrt(spread))
+
+
+# --------------------------------------------------------------------------- public
+def _frame(matrix: np.ndarray, responses: Responses, metric: str = "") -> pd.DataFrame:
+    if metric:
+        warn_undefined(matrix, metric)
+    names = pd.Index(responses.agents, name="agent")
+    return pd.DataFrame(matrix, index=names, columns=names.rename("other"))
+
+
+def _counts(
+    responses: Responses, complete_only: bool, function: str
+) -> tuple[Responses, PairCounts]:
+    responses = check_responses(responses, function)
+    if complete_only:
+        responses = responses.complete_only()
+    return responses, pair_counts(responses)
+
+
+def error_consistency(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
+    """Error consistency (Cohen's kappa on correct/incorrect) for every pair of agents.
+
+    Returns an ``(n_agents, n_agents)`` DataFrame; NaN where undefined (fewer than one
+    shared item, or an agent always right or always wrong on the shared items).
+
+    Example:
+        >>> from monoculture import Responses
+        >>> r = Responses.from_arrays(correct=[[1, 1], [0, 0], [1, 0], [0, 0]])
+        >>> round(error_consistency(r).iloc[0, 1], 3)
+        0.5
+    """
+    responses, counts = _counts(responses, complete_only, "error_consistency")
+    return _frame(kappa_kernel(counts), responses, "error_consistency")
+
+
+def kappa_bounds(
+    responses: Responses, *, complete_only: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The least and greatest error consistency two agents with these accuracies can have.
+
+    Returns ``(kappa_min, kappa_max)`` matrices (Klein et al., NeurIPS 2025).
+    """
+    responses, counts = _counts(responses, complete_only, "kappa_bounds")
+    low, high = _kappa_bounds_kernel(counts)
+    return _frame(low, responses), _frame(high, responses)
+
+
+def normalized_error_consistency(
+    responses: Responses, *, complete_only: bool = False
+) -> pd.DataFrame:
+    """Error consistency divided by its bound: ``kappa / kappa_max`` when ``kappa >= 0``,
+    ``kappa / |kappa_min|`` otherwise, so 1 means as consistent as the accuracies allow."""
+    responses, counts = _counts(responses, complete_only, "normalized_error_consistency")
+    return _frame(_normalized_kernel(counts), responses, "normalized_error_consistency")
+
+
+def error_consistency_pvalue(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
+    """Two-sided p-value of each pair's error consistency against independent agents with
+    the same accuracies (z-test with the null variance of Fleiss, Cohen & Everitt 1969)."""
+    responses, counts = _counts(responses, complete_only, "error_consistency_pvalue")
+    return _frame(_pvalue_kernel(counts), responses, "error_consistency_pvalue")
+
+
+def copy_probability(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
+    """Probability that one agent copies the other's correctness (Klein et al., 2025).
+
+    Reads kappa through a copy model: the less accurate agent copies the outcome of the
+    more accurate one with this probability and otherwise answers independently.
+    """
+    responses, counts = _counts(responses, complete_only, "copy_probability")
+    return _frame(_copy_probability_kernel(counts), responses, "copy_probability")
+
+
+def double_fault(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
+    """Share of shared items on which both agents are wrong (Giacinto & Roli, 2001)."""
+    responses, counts = _counts(responses, complete_only, "double_fault")
+    return _frame(_divide(counts.both_wrong, counts.n), responses, "double_fault")
+
+
+def conditional_failure(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
+    """``P(column agent wrong | row agent wrong)`` on shared items; not symmetric."""
+    responses, counts = _counts(responses, complete_only, "conditional_failure")
+    return _frame(_divide(counts.both_wrong, counts.wrong_i), responses, "conditional_failure")
+
+
+def yules_q(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
+    """Yule's Q of the 2 x 2 table of errors (Kuncheva & Whitaker, 2003)."""
+    responses, counts = _counts(responses, complete_only, "yules_q")
+    return _frame(_yules_q_kernel(counts), responses, "yules_q")
+
+
+def error_phi(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
+    """Pearson (phi) correlation of the two agents' error indicators on shared items."""
+    responses, counts = _counts(responses, complete_only, "error_phi")
+    return _frame(_phi_kernel(counts), responses, "error_phi")
+
+
+def same_wrong_counts(responses: Responses) -> tuple[np.ndarray, np.ndarray]:
+    """``(same, both)``: items where both gave a wrong parsed answer, and where it was the
+    same one. Unparsed answers are errors but have no label, so they are left out here."""
+    assert responses.answers is not None
+    wrong_answered = (responses.correct == 0) & responses.observed & (responses.answers >= 0)
+    both = cross_counts(wrong_answered)
+    codes = np.where(wrong_answered, responses.answers, -1)
+    same = one_hot_counts(codes, max(1, len(responses.labels)))
+    return same, both
+
+
+def same_wrong_rate(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
+    """``P(same answer | both wrong)`` over items where both gave a wrong, parsed answer
+    (Kim et al., 2025, "Correlated errors in large language models").
+
+    Independent errors spread uniformly over the wrong options would give
+    ``1 / (n_options - 1)``.
+    """
+    responses = check_responses(responses, "same_wrong_rate")
+    require_answers(responses, "same_wrong_rate")
+    if complete_only:
+        responses = responses.complete_only()
+    same, both = same_wrong_counts(responses)
+    return _frame(_divide(same, both), responses, "same_wrong_rate")
+
+
+def pairwise_metrics(
+    responses: Responses, *, complete_only: bool = False
+) -> dict[str, pd.DataFrame]:
+    """Every pairwise matrix at once, sharing one set of counts.
+
+    Keys: ``error_consistency``, ``kappa_min``, ``kappa_max``, ``normalized_error_consistency``,
+    ``error_consistency_pvalue``, ``copy_probability``, ``double_fault``,
+    ``conditional_failure``, ``yules_q``, ``error_phi``, ``shared_items``, and
+    ``same_wrong_rate`` when answers are known.
+    """
+    responses, c = _counts(responses, complete_only, "pairwise_metrics")
+    low, high = _kappa_bounds_kernel(c)
+    matrices = {
+        "error_consistency": kappa_kernel(c),
+        "kappa_min": low,
+        "kappa_max": high,
+        "normalized_error_consistency": _normalized_kernel(c),
+        "error_consistency_pvalue": _pvalue_kernel(c),
+        "copy_probability": _copy_probability_kernel(c),
+        "double_fault": _divide(c.both_wrong, c.n),
+        "conditional_failure": _divide(c.both_wrong, c.wrong_i),
+        "yules_q": _yules_q_kernel(c),
+        "error_phi": _phi_kernel(c),
+        "shared_items": c.n,
+    }
+    if responses.answers is not None:
+        same, both = same_wrong_counts(responses)
+        matrices["same_wrong_rate"] = _divide(same, both)
+    return {name: _frame(matrix, responses) for name, matrix in matrices.items()}

@@ -1,0 +1,214 @@
+"""Structure of the swarm: clusters of agents that fail alike, and which shared attributes
+(family, developer, tuning, ...) go with failing alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.cluster import hierarchy
+from scipy.spatial.distance import squareform
+
+from monoculture.errors import InputError
+
+__all__ = ["AgentClusters", "attribute_association", "cluster_agents"]
+
+
+@dataclass(frozen=True)
+class AgentClusters:
+    """Average-linkage clustering of agents on ``1 - similarity``.
+
+    Attributes:
+        labels: cluster number (1..k) per agent, numbered in dendrogram order.
+        order: agents in dendrogram leaf order (for heatmaps).
+        linkage: the scipy linkage matrix.
+        n_clusters: k, chosen by the best mean silhouette for k in 2..min(8, n - 1).
+        silhouette: that mean silhouette (NaN when k was not chosen that way).
+    """
+
+    labels: pd.Series
+    order: list[str]
+    linkage: np.ndarray
+    n_clusters: int
+    silhouette: float
+
+
+def _silhouette(distance: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette from a distance matrix (Rousseeuw 1987), vectorised over clusters."""
+    clusters = np.unique(labels)
+    member = (labels[:, None] == clusters[None, :]).astype(np.float64)  # (n, k)
+    sizes = member.sum(axis=0)
+    totals = distance @ member  # (n, k): summed distance to each cluster
+    own = labels[:, None] == clusters[None, :]
+    own_size = (member * sizes).sum(axis=1)
+    a = np.where(own_size > 1, (totals * own).sum(axis=1) / np.maximum(own_size - 1, 1), 0.0)
+    mean_other = np.where(own, np.inf, totals / sizes)
+    b = mean_other.min(axis=1)
+    s = np.where(own_size > 1, (b - a) / np.maximum(a, b), 0.0)
+    return float(s.mean())
+
+
+def cluster_agents(similarity: pd.DataFrame, *, n_clusters: int | None = None) -> AgentClusters:
+    """Cluster agents from a similarity matrix such as `error_consistency` (NaN -> 0)."""
+    if similarity.shape[0] != similarity.shape[1]:
+        raise InputError("cluster_agents: the similarity matrix must be square.")
+    names = [str(a) for a in similarity.index]
+    n = len(names)
+    values = similarity.to_numpy(dtype=np.float64)
+    values = np.where(np.isfinite(values), values, 0.0)
+    distance = np.clip(1.0 - (values + values.T) / 2.0, 0.0, 2.0)
+    np.fill_diagonal(distance, 0.0)
+    if n < 3:
+        labels = np.ones(n, dtype=int)
+        return AgentClusters(
+            pd.Series(labels, index=names, name="cluster"), names, np.zeros((0, 4)), 1, float("nan")
+        )
+    linkage = hierarchy.linkage(squareform(distance, checks=False), method="average")
+    order = hierarchy.leaves_list(linkage)
+    if n_clusters is None:
+        candidates = range(2, min(8, n - 1) + 1)
+        scored = [
+            (_silhouette(distance, hierarchy.fcluster(linkage, k, criterion="maxclust")), k)
+            for k in candidates
+        ]
+        silhouette, k = max(scored) if scored else (float("nan"), 1)
+    else:
+        k, silhouette = n_clusters, float("nan")
+    raw = hierarchy.fcluster(linkage, k, criterion="maxclust")
+    # Renumber clusters in the order they appear along the dendrogram.
+    first_seen = {label: rank + 1 for rank, label in enumerate(dict.fromkeys(raw[order]))}
+    labels = np.array([first_seen[label] for label in raw])
+    return AgentClusters(
+        pd.Series(labels, index=names, name="cluster"),
+        [names[i] for i in order],
+        linkage,
+        int(labels.max()),
+        float(silhouette),
+    )
+
+
+def attribute_association(
+    similarity: pd.DataFrame,
+    attributes: pd.DataFrame,
+    *,
+    n_permutations: int = 999,
+    seed: int | np.random.Generator | None = 0,
+) -> pd.DataFrame:
+    """How much pairwise similarity (e.g. error consistency) goes with sharing an attribute.
+
+    For a categorical attribute: mean similarity of pairs that share it, of pairs that do
+    not, and the difference. For a numeric one: the Pearson correlation between similarity
+    and closeness (minus the absolute difference, on a log scale when all values are
+    positive). p-values come from permuting the attribute across agents (Mantel test), all
+    permutations in one batched computation.
+
+    Returns:
+        One row per attribute: ``attribute, kind, n_pairs, mean_shared, mean_not_shared,
+        difference, correlation, p_value``.
+    """
+    rng = np.random.default_rng(seed)
+    names = [str(a) for a in similarity.index]
+    table = attributes.reindex(names)
+    values = similarity.to_numpy(dtype=np.float64)
+    upper_i, upper_j = np.triu_indices(len(names), k=1)
+    pair_values = values[upper_i, upper_j]
+    rows = []
+    perms = np.stack([rng.permutation(len(names)) for _ in range(n_permutations)])
+    for column in table.columns:
+        raw = table[column]
+        numeric = pd.to_numeric(raw, errors="coerce")
+        is_numeric = numeric.notna().sum() == raw.notna().sum() and numeric.nunique() > 2
+        if raw.notna().sum() < 2 or raw.nunique() < 2:
+            continue
+        if is_numeric:
+            x = numeric.to_numpy(dtype=np.float64)
+            if np.nanmin(x) > 0:
+                x = np.log10(x)
+            row = _numeric_association(x, perms, upper_i, upper_j, pair_values)
+        else:
+            codes, _ = pd.factorize(raw)
+            row = _categorical_association(codes, perms, upper_i, upper_j, pair_values)
+        rows.append(
+            {"attribute": str(column), "kind": "numeric" if is_numeric else "categorical", **row}
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "attribute",
+            "kind",
+            "n_pairs",
+            "mean_shared",
+            "mean_not_shared",
+            "difference",
+            "correlation",
+            "p_value",
+        ],
+    )
+
+
+def _categorical_association(
+    codes: np.ndarray,
+    perms: np.ndarray,
+    upper_i: np.ndarray,
+    upper_j: np.ndarray,
+    pair_values: np.ndarray,
+) -> dict[str, float]:
+    def difference(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        li, lj = labels[..., upper_i], labels[..., upper_j]
+        valid = (li >= 0) & (lj >= 0) & np.isfinite(pair_values)
+        shared = valid & (li == lj)
+        other = valid & (li != lj)
+        v = np.where(np.isfinite(pair_values), pair_values, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_shared = (v * shared).sum(-1) / shared.sum(-1)
+            mean_other = (v * other).sum(-1) / other.sum(-1)
+        return mean_shared, mean_other, valid.sum(-1)
+
+    mean_shared, mean_other, n_pairs = difference(codes)
+    null_shared, null_other, _ = difference(codes[perms])
+    observed = mean_shared - mean_other
+    null = null_shared - null_other
+    p_value = (1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1 + len(perms))
+    return {
+        "n_pairs": int(n_pairs),
+        "mean_shared": float(mean_shared),
+        "mean_not_shared": float(mean_other),
+        "difference": float(observed),
+        "correlation": float("nan"),
+        "p_value": float(p_value),
+    }
+
+
+def _numeric_association(
+    x: np.ndarray,
+    perms: np.ndarray,
+    upper_i: np.ndarray,
+    upper_j: np.ndarray,
+    pair_values: np.ndarray,
+) -> dict[str, float]:
+    def correlation(values: np.ndarray) -> np.ndarray:
+        closeness = -np.abs(values[..., upper_i] - values[..., upper_j])
+        valid = np.isfinite(closeness) & np.isfinite(pair_values)
+        c = np.where(valid, closeness, 0.0)
+        v = np.where(valid, pair_values, 0.0)
+        n = valid.sum(-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mc, mv = c.sum(-1) / n, v.sum(-1) / n
+            cov = (valid * (c - mc[..., None]) * (v - mv[..., None])).sum(-1)
+            sc = np.sqrt((valid * (c - mc[..., None]) ** 2).sum(-1))
+            sv = np.sqrt((valid * (v - mv[..., None]) ** 2).sum(-1))
+            return np.asarray(cov / (sc * sv))
+
+    observed = float(correlation(x))
+    null = correlation(x[perms])
+    p_value = (1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1 + len(perms))
+    n_pairs = int((np.isfinite(x[upper_i]) & np.isfinite(x[upper_j])).sum())
+    return {
+        "n_pairs": n_pairs,
+        "mean_shared": float("nan"),
+        "mean_not_shared": float("nan"),
+        "difference": float("nan"),
+        "correlation": observed,
+        "p_value": float(p_value),
+    }

@@ -1,0 +1,214 @@
+"""Plurality votes of the swarm against the best single agent and against independence.
+
+The plurality answer of an item is the most common parsed answer among the agents scored
+on it; a tie between labels gives the gold label's share of the tie (the accuracy of a fair
+random tie-break). Without answers (correctness only), the vote is a majority of
+right/wrong, which treats every wrong answer as the same one: the worst case for a vote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from monoculture.metrics._independent_plurality import independent_plurality_probability
+from monoculture.metrics._validate import check_responses
+from monoculture.metrics.agents import accuracy
+from monoculture.responses import Responses
+
+__all__ = [
+    "PluralityOutcome",
+    "independent_vote_accuracy",
+    "plurality_accuracy",
+    "plurality_outcome",
+    "vote_accuracy_curve",
+]
+
+
+@dataclass(frozen=True)
+class PluralityOutcome:
+    """Per-item outcome of the plurality vote, ``(n_items,)`` arrays.
+
+    Attributes:
+        credit: 1 right, 0 wrong, a fraction for a tie that includes gold; NaN when the
+            item cannot be scored (no agent scored, or gold unknown for an answer vote).
+        agreement: share of the scored agents that gave the plurality answer.
+        answer: the plurality label code (-1 when none or when tied).
+    """
+
+    credit: np.ndarray
+    agreement: np.ndarray
+    answer: np.ndarray
+
+
+def _label_counts(answers: np.ndarray, n_labels: int) -> np.ndarray:
+    """``(n_items, n_labels)`` number of agents giving each label."""
+    n_items = answers.shape[0]
+    items, agents = np.nonzero(answers >= 0)
+    flat = items * n_labels + answers[items, agents]
+    return np.bincount(flat, minlength=n_items * n_labels).reshape(n_items, n_labels)
+
+
+def _outcome_from_counts(
+    counts: np.ndarray, n_scored: np.ndarray, gold: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Credit, agreement and winners mask from label counts ``(..., n_items, L)``."""
+    top = counts.max(axis=-1)
+    winners = (counts == top[..., None]) & (top[..., None] > 0)
+    n_winners = winners.sum(axis=-1)
+    gold_safe = np.maximum(gold, 0)
+    index = np.broadcast_to(gold_safe[:, None], (*winners.shape[:-1], 1))
+    gold_wins = np.take_along_axis(winners, index, axis=-1)[..., 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        credit = np.where(n_winners > 0, gold_wins / np.maximum(n_winners, 1), 0.0)
+        agreement = np.where(n_scored > 0, top / np.maximum(n_scored, 1), np.nan)
+    scorable = (gold >= 0) & (n_scored > 0)
+    credit = np.where(scorable, credit, np.nan)
+    return credit, agreement, winners
+
+
+def plurality_outcome(responses: Responses) -> PluralityOutcome:
+    """Per-item plurality credit, agreement and answer (see `PluralityOutcome`)."""
+    responses = check_responses(responses, "plurality_outcome")
+    n_scored = responses.observed.sum(axis=1)
+    if responses.answers is not None and responses.gold is not None:
+        n_labels = max(1, len(responses.labels))
+        counts = _label_counts(np.where(responses.observed, responses.answers, -1), n_labels)
+        credit, agreement, winners = _outcome_from_counts(counts, n_scored, responses.gold)
+        answer = np.where(winners.sum(axis=-1) == 1, winners.argmax(axis=-1), -1)
+        return PluralityOutcome(credit, agreement, answer)
+    n_right = (responses.correct * responses.observed).sum(axis=1)
+    n_wrong = n_scored - n_right
+    credit = np.where(n_right > n_wrong, 1.0, np.where(n_right == n_wrong, 0.5, 0.0))
+    credit = np.where(n_scored > 0, credit, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        agreement = np.where(n_scored > 0, np.maximum(n_right, n_wrong) / n_scored, np.nan)
+    return PluralityOutcome(credit, agreement, np.full(responses.n_items, -1))
+
+
+def plurality_accuracy(responses: Responses, *, complete_only: bool = False) -> float:
+    """Accuracy of the swarm's plurality vote over the items it can be scored on."""
+    responses = check_responses(responses, "plurality_accuracy")
+    if complete_only:
+        responses = responses.complete_only()
+    return float(np.nanmean(plurality_outcome(responses).credit))
+
+
+def _vote_options(responses: Responses) -> np.ndarray:
+    """Options per item for the independence baseline: the item's option count when
+    answers are known, else 2 (a right/wrong majority)."""
+    counts = responses.option_counts() if responses.answers is not None else None
+    return np.full(responses.n_items, 2) if counts is None else counts
+
+
+def independent_vote_item_probability(
+    observed: np.ndarray, accuracies: np.ndarray, n_options: np.ndarray
+) -> np.ndarray:
+    """``(..., n_items)``: expected plurality credit per item for independent agents with
+    the given ``(..., n_agents)`` accuracies, over the agents scored on each item, their
+    errors spread uniformly over the item's ``n_options - 1`` wrong options.
+
+    Items are grouped by (which agents were scored, number of options), one exact
+    computation per group.
+    """
+    keys = np.column_stack([observed, n_options])
+    groups, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    per_group = np.stack(
+        [
+            independent_plurality_probability(
+                accuracies[..., group[:-1].astype(bool)], int(group[-1])
+            )
+            for group in groups
+        ],
+        axis=-1,
+    )
+    return np.asarray(per_group[..., inverse])
+
+
+def independent_vote_accuracy(responses: Responses, *, complete_only: bool = False) -> float:
+    """Plurality accuracy that independent agents with the same accuracies would reach.
+
+    Each item gets the exact probability that the gold answer wins the plurality (a fair
+    tie-break included) when each agent is right with its accuracy and otherwise picks one
+    of the item's wrong options uniformly at random. Without answers the vote is a
+    right/wrong majority (two options).
+    """
+    responses = check_responses(responses, "independent_vote_accuracy")
+    if complete_only:
+        responses = responses.complete_only()
+    acc = accuracy(responses).to_numpy()
+    has_any = responses.observed.any(axis=1)
+    per_item = independent_vote_item_probability(
+        responses.observed[has_any], acc, _vote_options(responses)[has_any]
+    )
+    return float(per_item.mean())
+
+
+def vote_accuracy_curve(
+    responses: Responses,
+    *,
+    n_subsets: int = 32,
+    seed: int | np.random.Generator | None = 0,
+) -> pd.DataFrame:
+    """Plurality accuracy of random sub-swarms of every size 1..n, against independence.
+
+    For each size, ``n_subsets`` random subsets of agents (all of them when fewer exist)
+    vote on every item; the row gives the mean accuracy, its 10th-90th percentile across
+    subsets, and the mean majority accuracy that independent agents with the same
+    accuracies would reach (errors spread uniformly over wrong options; the items' option
+    counts weighted by how often they occur).
+
+    Returns:
+        DataFrame with columns ``size, vote_accuracy, vote_accuracy_p10, vote_accuracy_p90,
+        independent_accuracy, best_single_accuracy``.
+    """
+    responses = check_responses(responses, "vote_accuracy_curve")
+    rng = np.random.default_rng(seed)
+    n_agents = responses.n_agents
+    acc = accuracy(responses).to_numpy()
+    rows = []
+    use_answers = responses.answers is not None and responses.gold is not None
+    if use_answers:
+        assert responses.answers is not None
+        n_labels = max(1, len(responses.labels))
+        codes = np.where(responses.observed, responses.answers, -1)
+        hot = np.zeros((responses.n_items, n_labels, n_agents), dtype=np.float32)
+        items, agents = np.nonzero(codes >= 0)
+        hot[items, codes[items, agents], agents] = 1.0
+    options, option_counts = np.unique(_vote_options(responses), return_counts=True)
+    option_shares = dict(
+        zip(options.tolist(), (option_counts / option_counts.sum()).tolist(), strict=True)
+    )
+    for size in range(1, n_agents + 1):
+        subsets = np.argsort(rng.random((n_subsets, n_agents)), axis=1)[:, :size]
+        selector = np.zeros((n_agents, n_subsets), dtype=np.float32)
+        selector[subsets, np.arange(n_subsets)[:, None]] = 1.0
+        scored = responses.observed.astype(np.float32) @ selector  # (n_items, S)
+        if use_answers:
+            assert responses.gold is not None
+            counts = np.moveaxis(hot @ selector, -1, 0)  # (S, n_items, L)
+            credit, _, _ = _outcome_from_counts(counts, scored.T, responses.gold)
+        else:
+            right = (responses.correct * responses.observed).astype(np.float32) @ selector
+            wrong = scored - right
+            credit = np.where(right > wrong, 1.0, np.where(right == wrong, 0.5, 0.0)).T
+            credit = np.where(scored.T > 0, credit, np.nan)
+        per_subset = np.nanmean(credit, axis=1)
+        independent = sum(
+            share * independent_plurality_probability(acc[subsets], k)
+            for k, share in option_shares.items()
+        )
+        rows.append(
+            {
+                "size": size,
+                "vote_accuracy": float(per_subset.mean()),
+                "vote_accuracy_p10": float(np.quantile(per_subset, 0.1)),
+                "vote_accuracy_p90": float(np.quantile(per_subset, 0.9)),
+                "independent_accuracy": float(independent.mean()),
+                "best_single_accuracy": float(np.nanmax(acc)),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,1 @@
+"""Rendering of an `Analysis`: terminal summary (and, later, HTML). Computes no metric."""

@@ -1,0 +1,143 @@
+"""The terminal summary of an `Analysis`, drawn with rich."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from monoculture.analysis import Analysis
+
+_FIGURES = [
+    ("effective_agents", "effective independent agents", "{:.1f}"),
+    ("icc", "intra-class correlation of errors", "{:.3f}"),
+    ("mean_error_consistency", "mean error consistency (kappa)", "{:.3f}"),
+    ("mean_same_wrong", "same wrong answer when both wrong", "{:.1%}"),
+    ("systemic_failure_rate", "all agents wrong", "{:.2%}"),
+    ("systemic_failure_rate_independent", "  ... if errors were independent", "{:.2g}"),
+    ("plurality_accuracy", "plurality-vote accuracy", "{:.1%}"),
+    ("plurality_accuracy_independent", "  ... independent agents, majority vote", "{:.1%}"),
+    ("best_agent_accuracy", "best single agent", "{:.1%}"),
+    ("mean_agent_accuracy", "mean agent accuracy", "{:.1%}"),
+    ("quiet_failure_share", "wrong votes that were quiet", "{:.1%}"),
+]
+
+
+def _cell(entry: Any, fmt: str) -> tuple[str, str]:
+    if entry is None:
+        return "n/a", ""
+    if isinstance(entry, dict):
+        value, low, high = entry["value"], entry["ci_low"], entry["ci_high"]
+        text = "n/a" if value is None else fmt.format(value)
+        ci = "" if low is None or high is None else f"[{fmt.format(low)}, {fmt.format(high)}]"
+        return text, ci
+    return fmt.format(entry), ""
+
+
+def render(analysis: Analysis, console: Console | None = None) -> None:
+    """Print the verdict, the key figures with intervals, top pairs, clusters and input."""
+    console = console or Console()
+    s = analysis.summary
+    console.print(f"[bold]{analysis.verdict}[/bold]")
+    info = analysis.input_summary
+    left = sum(info.left_out.values())
+    console.print(
+        f"Used {info.rows_used:,} of {info.rows_read:,} rows: {s['n_items']:,} items x "
+        f"{s['n_agents']} agents ({s['n_complete_items']:,} items scored by every agent)."
+        + (f" Left out {left:,} rows:" if left else "")
+    )
+    for reason, count in info.left_out.items():
+        if count:
+            console.print(f"  - {count:,} rows: {reason}")
+    for note in info.notes:
+        console.print(f"  note: {note}")
+
+    table = Table(title=f"Key figures ({analysis.settings['interval_method']})")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column(
+        "95% interval" if analysis.settings["level"] == 0.95 else "interval", justify="right"
+    )
+    for key, label, fmt in _FIGURES:
+        if key in s:
+            value, ci = _cell(s[key], fmt)
+            table.add_row(label, value, ci)
+    if s.get("mean_same_wrong_independent") is not None:
+        table.add_row(
+            "  ... same wrong answer if errors were uniform",
+            f"{s['mean_same_wrong_independent']:.1%}",
+            "",
+        )
+    for key, label in [
+        ("fleiss_kappa", "Fleiss' kappa on answers"),
+        ("krippendorff_alpha", "Krippendorff's alpha on answers"),
+        ("mean_capa", "mean CAPA"),
+        (
+            "mean_difficulty_adjusted_error_consistency",
+            "mean error consistency beyond item difficulty",
+        ),
+        ("aurc", "area under risk-coverage (abstain on disagreement)"),
+    ]:
+        if s.get(key) is not None:
+            table.add_row(label, f"{s[key]:.3f}", "")
+    console.print(table)
+
+    if len(analysis.top_pairs):
+        pairs = Table(title="Most correlated pairs")
+        for column in ("pair", "kappa", "95% CI", "copy prob.", "same wrong", "p-value"):
+            pairs.add_column(column, justify="left" if column == "pair" else "right")
+        for row in analysis.top_pairs.head(8).to_dict(orient="records"):
+            ci = ""
+            if "error_consistency_ci_low" in row:
+                low, high = row["error_consistency_ci_low"], row["error_consistency_ci_high"]
+                ci = f"[{low:.2f}, {high:.2f}]"
+            pairs.add_row(
+                f"{row['agent']} ~ {row['other']}",
+                f"{row['error_consistency']:.3f}",
+                ci,
+                f"{row['copy_probability']:.2f}",
+                f"{row['same_wrong_rate']:.1%}" if "same_wrong_rate" in row else "",
+                f"{row['error_consistency_pvalue']:.1e}",
+            )
+        console.print(pairs)
+
+    found = analysis.clusters
+    strength = (
+        f"silhouette {found.silhouette:.2f}"
+        + (", weak structure" if found.silhouette < 0.25 else "")
+        if found.silhouette == found.silhouette
+        else "chosen k"
+    )
+    clusters = Table(title=f"Clusters by error consistency ({found.n_clusters}; {strength})")
+    clusters.add_column("cluster", justify="right")
+    clusters.add_column("agents")
+    groups: dict[int, list[str]] = {}
+    for name, cluster in analysis.clusters.labels.items():
+        groups.setdefault(int(cluster), []).append(str(name))
+    for number in sorted(groups):
+        clusters.add_row(str(number), ", ".join(groups[number]))
+    console.print(clusters)
+
+    if len(analysis.attributes):
+        attrs = Table(title="Shared attributes and error consistency")
+        for column in ("attribute", "shared", "not shared", "difference / r", "p"):
+            attrs.add_column(column, justify="left" if column == "attribute" else "right")
+        for row in analysis.attributes.to_dict(orient="records"):
+            if row["kind"] == "numeric":
+                attrs.add_row(
+                    row["attribute"],
+                    "",
+                    "",
+                    f"r = {row['correlation']:.2f}",
+                    f"{row['p_value']:.3f}",
+                )
+            else:
+                attrs.add_row(
+                    row["attribute"],
+                    f"{row['mean_shared']:.3f}",
+                    f"{row['mean_not_shared']:.3f}",
+                    f"{row['difference']:+.3f}",
+                    f"{row['p_value']:.3f}",
+                )
+        console.print(attrs)
