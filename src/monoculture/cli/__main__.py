@@ -1,0 +1,5 @@
+"""``python -m monoculture.cli``: the same as the ``monoculture`` command."""
+
+from monoculture.cli.main import main
+
+main()

@@ -1,0 +1,102 @@
+"""`analyze` end to end on generated swarms, and its JSON document."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from monoculture import InputError, Responses, analyze
+from monoculture.analysis_schema import SCHEMA_VERSION, AnalysisDocument
+from monoculture.synthetic import latent_swarm
+
+REQUIRED_SUMMARY = [
+    "n_items",
+    "n_agents",
+    "mean_error_consistency",
+    "mean_same_wrong",
+    "systemic_failure_rate",
+    "systemic_failure_rate_independent",
+    "plurality_accuracy",
+    "best_agent_accuracy",
+    "icc",
+    "effective_agents",
+    "quiet_failure_share",
+]
+
+
+@pytest.fixture(scope="module")
+def result():  # type: ignore[no-untyped-def]
+    return analyze(
+        latent_swarm(n_agents=8, n_items=400, seed=2), bootstrap=100, seed=1, synthetic=True
+    )
+
+
+def test_summary_has_every_required_key(result) -> None:  # type: ignore[no-untyped-def]
+    for key in REQUIRED_SUMMARY:
+        entry = result.summary[key]
+        if isinstance(entry, dict):
+            assert set(entry) == {"value", "ci_low", "ci_high"}
+            assert entry["ci_low"] <= entry["value"] <= entry["ci_high"], key
+        else:
+            assert isinstance(entry, int), key
+
+
+def test_json_is_versioned_and_round_trips(result) -> None:  # type: ignore[no-untyped-def]
+    document = json.loads(result.to_json())
+    assert document["schema"] == "monoculture.analysis"
+    assert document["version"] == SCHEMA_VERSION
+    assert document["input"]["synthetic"] is True
+    parsed = AnalysisDocument.model_validate(document)
+    assert parsed.summary["n_agents"] == 8
+    matrix = np.array(document["pairwise"]["matrices"]["error_consistency"], dtype=float)
+    assert matrix.shape == (8, 8)
+    assert document["pairwise"]["agents"] == document["clusters"]["order"]
+
+
+def test_verdict_is_labelled_synthetic(result) -> None:  # type: ignore[no-untyped-def]
+    assert result.verdict.startswith("SYNTHETIC DATA: 8 agents behave like")
+
+
+def test_shared_blind_spot_lowers_effective_agents() -> None:
+    correlated = analyze(
+        latent_swarm(n_agents=10, n_items=1500, shared_loading=2.5, seed=4), bootstrap=0
+    )
+    # No blind spot, only item difficulty shared: hardness alone correlates the errors.
+    hardness_only = analyze(
+        latent_swarm(n_agents=10, n_items=1500, shared_loading=0.0, family_loading=0.0, seed=4),
+        bootstrap=0,
+    )
+    assert correlated.summary["effective_agents"]["value"] < 2.5
+    assert (
+        hardness_only.summary["effective_agents"]["value"]
+        > correlated.summary["effective_agents"]["value"] + 1.5
+    )
+    # Regularised JML leaves a small negative bias (about -1/(n_agents - 1) at most).
+    assert abs(hardness_only.summary["mean_difficulty_adjusted_error_consistency"]) < 0.06
+    assert (
+        correlated.summary["systemic_failure_rate"]["value"]
+        > 10 * correlated.summary["systemic_failure_rate_independent"]["value"]
+    )
+
+
+def test_correctness_only_input_works() -> None:
+    rng = np.random.default_rng(0)
+    correct = (rng.random((300, 4)) < 0.7).astype(float)
+    correct[:10, 0] = np.nan
+    out = analyze(Responses.from_arrays(correct=correct), bootstrap=20)
+    assert out.summary["mean_same_wrong"] is None
+    assert out.summary["n_complete_items"] == 290
+    json.loads(out.to_json())
+
+
+def test_complete_only_restricts_items() -> None:
+    swarm = latent_swarm(n_agents=4, n_items=100, seed=1)
+    out = analyze(swarm.select(items=np.arange(100)), bootstrap=0, complete_only=True)
+    assert out.summary["n_items"] == 100
+
+
+def test_bad_options_are_rejected() -> None:
+    with pytest.raises(InputError, match="bootstrap"):
+        analyze(latent_swarm(n_agents=3, n_items=20), bootstrap=-1)
