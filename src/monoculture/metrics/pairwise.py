@@ -21,12 +21,13 @@ j is wrong and ``d`` where both are wrong, and accuracies ``p_i = 1 - a/n``, ``p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from monoculture.metrics._products import cross_counts, one_hot_counts
+from monoculture.metrics._products import count_dtype, cross_counts, one_hot_counts
 from monoculture.metrics._validate import check_responses, require_answers, warn_undefined
 from monoculture.responses import Responses
 
@@ -54,6 +55,9 @@ class PairCounts:
     Attributes:
         n: shared items. ``wrong_i``: items where the row agent is wrong (of the shared).
         wrong_j: items where the column agent is wrong. ``both_wrong``: both wrong.
+
+    Quantities several metrics share (accuracies, chance agreement, kappa) are computed
+    once per instance and cached.
     """
 
     n: np.ndarray
@@ -61,13 +65,32 @@ class PairCounts:
     wrong_j: np.ndarray
     both_wrong: np.ndarray
 
+    @cached_property
+    def accuracy_i(self) -> np.ndarray:
+        return 1.0 - _divide(self.wrong_i, self.n)
+
+    @cached_property
+    def accuracy_j(self) -> np.ndarray:
+        return 1.0 - _divide(self.wrong_j, self.n)
+
+    @cached_property
+    def expected(self) -> np.ndarray:
+        """Chance agreement of independent agents with these accuracies."""
+        return _expected_agreement(self.accuracy_i, self.accuracy_j)
+
+    @cached_property
+    def kappa(self) -> np.ndarray:
+        observed = _divide(self.n - self.wrong_i - self.wrong_j + 2.0 * self.both_wrong, self.n)
+        return _divide(observed - self.expected, 1.0 - self.expected)
+
 
 def _counts_from_arrays(errors: np.ndarray, observed: np.ndarray) -> PairCounts:
     both_wrong = cross_counts(errors)
-    if observed.all():
+    if observed.min(initial=1) == 1:
         n_items = observed.shape[0]
         n = np.full(both_wrong.shape, float(n_items))
-        wrong_i = np.broadcast_to(errors.sum(axis=0)[:, None], both_wrong.shape).astype(float)
+        per_agent = errors.sum(axis=0, dtype=np.float64)
+        wrong_i = np.broadcast_to(per_agent[:, None], both_wrong.shape).astype(np.float64)
     else:
         n = cross_counts(observed)
         wrong_i = cross_counts(errors, observed)
@@ -79,7 +102,11 @@ def _counts_from_arrays(errors: np.ndarray, observed: np.ndarray) -> PairCounts:
 def pair_counts(responses: Responses) -> PairCounts:
     """Shared-item counts for every pair of agents (three matrix products at most)."""
     responses = check_responses(responses, "pair_counts")
-    return _counts_from_arrays(responses.errors, responses.observed)
+    # Built in the counting dtype straight away: at 1,000 agents x 100,000 items a float64
+    # copy alone would take 800 MB.
+    dtype = count_dtype(responses.n_items)
+    errors = ((responses.correct == 0) & responses.observed).astype(dtype)
+    return _counts_from_arrays(errors, responses.observed.astype(dtype))
 
 
 # --------------------------------------------------------------------------- kernels
@@ -90,54 +117,45 @@ def _divide(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
         return np.where(bottom != 0, top / np.where(bottom != 0, bottom, 1.0), np.nan)
 
 
-def _accuracies(c: PairCounts) -> tuple[np.ndarray, np.ndarray]:
-    return 1.0 - _divide(c.wrong_i, c.n), 1.0 - _divide(c.wrong_j, c.n)
-
-
 def _expected_agreement(p_i: np.ndarray, p_j: np.ndarray) -> np.ndarray:
     return p_i * p_j + (1.0 - p_i) * (1.0 - p_j)
 
 
 def kappa_kernel(c: PairCounts) -> np.ndarray:
     """Cohen's kappa on correct/incorrect from pair counts."""
-    p_i, p_j = _accuracies(c)
-    observed = _divide(c.n - c.wrong_i - c.wrong_j + 2.0 * c.both_wrong, c.n)
-    expected = _expected_agreement(p_i, p_j)
-    return _divide(observed - expected, 1.0 - expected)
+    return c.kappa
 
 
 def _kappa_bounds_kernel(c: PairCounts) -> tuple[np.ndarray, np.ndarray]:
-    p_i, p_j = _accuracies(c)
-    expected = _expected_agreement(p_i, p_j)
+    p_i, p_j, expected = c.accuracy_i, c.accuracy_j, c.expected
     most = np.minimum(p_i, p_j) + np.minimum(1.0 - p_i, 1.0 - p_j)
     least = 1.0 - (np.minimum(p_i, 1.0 - p_j) + np.minimum(1.0 - p_i, p_j))
     return _divide(least - expected, 1.0 - expected), _divide(most - expected, 1.0 - expected)
 
 
-def _normalized_kernel(c: PairCounts) -> np.ndarray:
-    kappa = kappa_kernel(c)
-    low, high = _kappa_bounds_kernel(c)
-    return np.where(kappa >= 0, _divide(kappa, high), _divide(kappa, -low))
+def _normalized_kernel(
+    c: PairCounts, bounds: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    low, high = bounds or _kappa_bounds_kernel(c)
+    return np.where(c.kappa >= 0, _divide(c.kappa, high), _divide(c.kappa, -low))
 
 
 def _pvalue_kernel(c: PairCounts) -> np.ndarray:
     # Two-sided z-test of kappa = 0 with the null variance of Fleiss, Cohen & Everitt
     # (1969), the test statsmodels' cohens_kappa reports; vectorised for 2 x 2 tables.
-    p_i, p_j = _accuracies(c)
-    expected = _expected_agreement(p_i, p_j)
+    p_i, p_j, expected = c.accuracy_i, c.accuracy_j, c.expected
     marg = p_i * p_j * (p_i + p_j) + (1 - p_i) * (1 - p_j) * ((1 - p_i) + (1 - p_j))
     var0 = _divide(expected + expected**2 - marg, (1.0 - expected) ** 2 * c.n)
-    z = _divide(kappa_kernel(c), np.sqrt(np.where(var0 > 0, var0, np.nan)))
+    z = _divide(c.kappa, np.sqrt(np.where(var0 > 0, var0, np.nan)))
     return np.asarray(2.0 * stats.norm.sf(np.abs(z)))
 
 
 def _copy_probability_kernel(c: PairCounts) -> np.ndarray:
     # Copy model: one agent copies the more accurate one with probability cp, otherwise
     # answers independently; cp = kappa (1 - c_exp) / (1 - c_exp(source, source)).
-    p_i, p_j = _accuracies(c)
-    source = np.maximum(p_i, p_j)
-    expected = _expected_agreement(p_i, p_j)
-    return kappa_kernel(c) * _divide(1.0 - expected, 1.0 - _expected_agreement(source, source))
+    source = np.maximum(c.accuracy_i, c.accuracy_j)
+    self_agreement = _expected_agreement(source, source)
+    return c.kappa * _divide(1.0 - c.expected, 1.0 - self_agreement)
 
 
 def _yules_q_kernel(c: PairCounts) -> np.ndarray:
@@ -286,10 +304,10 @@ def pairwise_metrics(
     responses, c = _counts(responses, complete_only, "pairwise_metrics")
     low, high = _kappa_bounds_kernel(c)
     matrices = {
-        "error_consistency": kappa_kernel(c),
+        "error_consistency": c.kappa,
         "kappa_min": low,
         "kappa_max": high,
-        "normalized_error_consistency": _normalized_kernel(c),
+        "normalized_error_consistency": _normalized_kernel(c, (low, high)),
         "error_consistency_pvalue": _pvalue_kernel(c),
         "copy_probability": _copy_probability_kernel(c),
         "double_fault": _divide(c.both_wrong, c.n),

@@ -17,7 +17,7 @@ _FIGURES = [
     ("systemic_failure_rate", "all agents wrong", "{:.2%}"),
     ("systemic_failure_rate_independent", "  ... if errors were independent", "{:.2g}"),
     ("plurality_accuracy", "plurality-vote accuracy", "{:.1%}"),
-    ("plurality_accuracy_independent", "  ... independent agents, majority vote", "{:.1%}"),
+    ("plurality_accuracy_independent", "  ... if errors were independent", "{:.1%}"),
     ("best_agent_accuracy", "best single agent", "{:.1%}"),
     ("mean_agent_accuracy", "mean agent accuracy", "{:.1%}"),
     ("quiet_failure_share", "wrong votes that were quiet", "{:.1%}"),
@@ -33,6 +33,11 @@ def _cell(entry: Any, fmt: str) -> tuple[str, str]:
         ci = "" if low is None or high is None else f"[{fmt.format(low)}, {fmt.format(high)}]"
         return text, ci
     return fmt.format(entry), ""
+
+
+def _pvalue(p: float) -> str:
+    # Beyond z of about 38 the normal tail underflows double precision.
+    return "< 1e-300" if p == 0 else f"{p:.1e}"
 
 
 def render(analysis: Analysis, console: Console | None = None) -> None:
@@ -98,7 +103,7 @@ def render(analysis: Analysis, console: Console | None = None) -> None:
                 ci,
                 f"{row['copy_probability']:.2f}",
                 f"{row['same_wrong_rate']:.1%}" if "same_wrong_rate" in row else "",
-                f"{row['error_consistency_pvalue']:.1e}",
+                _pvalue(row["error_consistency_pvalue"]),
             )
         console.print(pairs)
 
