@@ -181,10 +181,24 @@ def _top_pairs(pairwise: dict[str, pd.DataFrame], intervals: dict[str, Any]) -> 
 
 
 def _systemic_items(responses: Responses) -> pd.DataFrame:
+    """Items failed by the largest share of agents; among equals, those where the wrong
+    answers agree most (a shared misconception) come first."""
     n_scored = responses.observed.sum(axis=1)
-    n_wrong = responses.errors.sum(axis=1).astype(int)
+    wrong = (responses.correct == 0) & responses.observed
+    n_wrong = wrong.sum(axis=1)
     share = np.where(n_scored > 0, n_wrong / np.maximum(n_scored, 1), 0.0)
-    order = np.lexsort((-n_scored, -share))[:_SYSTEMIC_ITEMS]
+    top_code = np.full(responses.n_items, -1)
+    top_share = np.zeros(responses.n_items)
+    if responses.answers is not None and len(responses.labels):
+        n_labels = len(responses.labels)
+        codes = np.where(wrong & (responses.answers >= 0), responses.answers, -1)
+        items, agents = np.nonzero(codes >= 0)
+        counts = np.bincount(
+            items * n_labels + codes[items, agents], minlength=responses.n_items * n_labels
+        ).reshape(responses.n_items, n_labels)
+        top_code = np.where(counts.max(axis=1) > 0, counts.argmax(axis=1), -1)
+        top_share = counts.max(axis=1) / np.maximum(n_wrong, 1)
+    order = np.lexsort((-top_share, -n_scored, -share))[:_SYSTEMIC_ITEMS]
     rows = []
     for x in order:
         row: dict[str, Any] = {
@@ -195,17 +209,11 @@ def _systemic_items(responses: Responses) -> pd.DataFrame:
         }
         if "category" in responses.item_attrs.columns:
             row["category"] = _clean(responses.item_attrs["category"].iat[x])
-        if responses.answers is not None:
-            wrong_codes = responses.answers[x][
-                (responses.correct[x] == 0) & responses.observed[x] & (responses.answers[x] >= 0)
-            ]
-            if len(wrong_codes):
-                codes, counts = np.unique(wrong_codes, return_counts=True)
-                top = int(np.argmax(counts))
-                row["top_wrong_answer"] = responses.labels[int(codes[top])]
-                row["top_wrong_share"] = float(counts[top] / max(n_wrong[x], 1))
-            if responses.gold is not None and responses.gold[x] >= 0:
-                row["gold"] = responses.labels[int(responses.gold[x])]
+        if top_code[x] >= 0:
+            row["top_wrong_answer"] = responses.labels[int(top_code[x])]
+            row["top_wrong_share"] = float(top_share[x])
+        if responses.gold is not None and responses.gold[x] >= 0:
+            row["gold"] = responses.labels[int(responses.gold[x])]
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -7,14 +7,24 @@ older reader would misread.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from monoculture.errors import ReadError, SchemaError
 
 SCHEMA_NAME = "monoculture.analysis"
 SCHEMA_VERSION = 1
 
-__all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "AnalysisDocument", "Interval"]
+__all__ = [
+    "SCHEMA_NAME",
+    "SCHEMA_VERSION",
+    "AnalysisDocument",
+    "Interval",
+    "read_document",
+]
 
 
 class Interval(BaseModel):
@@ -115,3 +125,46 @@ class AnalysisDocument(BaseModel):
     )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def read_document(path: str | Path) -> AnalysisDocument:
+    """Read an analysis JSON written by ``monoculture analyze --json``.
+
+    Raises:
+        ReadError: missing or unreadable file, or text that is not JSON (e.g. truncated).
+        SchemaError: JSON of another schema or version, or fields that do not match it.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReadError(f"{path}: no such file.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ReadError(f"{path}: cannot be read: {error}.") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ReadError(
+            f"{path}: not valid JSON ({error.msg} at line {error.lineno}); the file may be "
+            "truncated. Write it again with `monoculture analyze FILE --json OUT`."
+        ) from None
+    if not isinstance(raw, dict) or raw.get("schema") != SCHEMA_NAME:
+        found = raw.get("schema") if isinstance(raw, dict) else type(raw).__name__
+        raise SchemaError(
+            f"{path}: expected a {SCHEMA_NAME!r} document; found schema {found!r}. Give the "
+            "JSON written by `monoculture analyze --json`."
+        )
+    if raw.get("version") != SCHEMA_VERSION:
+        raise SchemaError(
+            f"{path}: schema version {raw.get('version')!r}; this monoculture reads version "
+            f"{SCHEMA_VERSION}. Re-run `monoculture analyze --json` with this version."
+        )
+    try:
+        return AnalysisDocument.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise SchemaError(
+            f"{path}: field {where!r} does not match schema version {SCHEMA_VERSION}: "
+            f"{first['msg']}. The file may be edited or truncated; write it again."
+        ) from None

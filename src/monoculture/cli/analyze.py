@@ -10,6 +10,7 @@ from rich.console import Console
 
 from monoculture.analysis import analyze
 from monoculture.cli._common import progress_bar, user_errors
+from monoculture.cli.report import write_html
 from monoculture.errors import InputError
 from monoculture.io import read_responses
 from monoculture.report.terminal import render
@@ -26,6 +27,9 @@ def analyze_command(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the analysis as JSON here.")
     ] = None,
+    html_out: Annotated[
+        Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")
+    ] = None,
     complete_only: Annotated[
         bool, typer.Option("--complete-only", help="Use only items every agent answered.")
     ] = False,
@@ -40,6 +44,9 @@ def analyze_command(
     correct_col: Annotated[str, typer.Option(help="Correctness (0/1) column.")] = "correct",
     gold_col: Annotated[str, typer.Option(help="Gold answer column.")] = "gold",
     probs_col: Annotated[str, typer.Option(help="Probabilities column (JSON list).")] = "probs",
+    probs_prefix: Annotated[
+        str, typer.Option(help="Prefix of one-column-per-option probabilities.")
+    ] = "prob_",
     confidence_col: Annotated[str, typer.Option(help="Confidence column.")] = "confidence",
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
@@ -57,6 +64,7 @@ def analyze_command(
             correct_col=correct_col,
             gold_col=gold_col,
             probs_col=probs_col,
+            probs_prefix=probs_prefix,
             confidence_col=confidence_col,
         )
         with progress_bar(progress) as update:
@@ -75,3 +83,6 @@ def analyze_command(
             except OSError as error:
                 raise InputError(f"--json {json_out}: cannot write: {error.strerror}.") from None
             Console().print(f"Wrote {json_out}")
+        if html_out is not None:
+            write_html(result.to_document(), html_out)
+            Console().print(f"Wrote {html_out}")

@@ -6,6 +6,7 @@ import typer
 
 from monoculture.cli.analyze import analyze_command
 from monoculture.cli.demo import demo_command
+from monoculture.cli.report import report_command
 
 app = typer.Typer(
     name="monoculture",
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.command("analyze")(analyze_command)
 app.command("demo")(demo_command)
+app.command("report")(report_command)
 
 
 def main() -> None:

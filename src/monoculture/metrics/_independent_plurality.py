@@ -8,7 +8,7 @@ when every wrong option gets fewer than ``C`` votes, and shares a fair tie-break
 receives, given ``r`` votes left for ``b`` options, are Binomial(r, 1/b).
 
 Above ``_EXACT_LIMIT`` agents the programme grows as n^3; a seeded Monte Carlo estimate of
-the same quantity (200,000 draws) takes over.
+the same quantity (1,000,000 draws in all) takes over.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from scipy import stats
 from monoculture.metrics._poisson_binomial import poisson_binomial_pmf
 
 _EXACT_LIMIT = 200
-_MONTE_CARLO_DRAWS = 200_000
+_MONTE_CARLO_DRAWS = 1_000_000
 
 
 @lru_cache(maxsize=256)
@@ -62,17 +62,17 @@ def _credit_given_right(c: int, m: int, n_options: int, share: list[np.ndarray])
 
 def _win_credit_monte_carlo(n: int, n_options: int) -> np.ndarray:
     rng = np.random.default_rng(0)
-    credit = np.zeros(n + 1)
     draws = max(1, _MONTE_CARLO_DRAWS // n)
-    for c in range(1, n + 1):
-        m = n - c
-        counts = rng.multinomial(m, np.full(n_options, 1.0 / n_options), size=draws)
-        top = counts.max(axis=1)
-        ties = (counts == c).sum(axis=1)
-        credit[c] = float(
-            np.mean(np.where(top < c, 1.0, np.where(top == c, 1.0 / (1 + ties), 0.0)))
-        )
-    return credit
+    right = np.arange(n + 1)[:, None]  # c, broadcast over draws
+    # All c at once: the n - c wrong votes of each draw spread over the wrong options.
+    counts = rng.multinomial(
+        np.broadcast_to(n - right, (n + 1, draws)), np.full(n_options, 1.0 / n_options)
+    )
+    top = counts.max(axis=2)
+    ties = (counts == right[:, :, None]).sum(axis=2)
+    credit = np.where(top < right, 1.0, np.where(top == right, 1.0 / (1 + ties), 0.0))
+    credit[0] = 0.0
+    return np.asarray(credit.mean(axis=1))
 
 
 def independent_plurality_probability(accuracies: np.ndarray, n_options: int) -> np.ndarray:

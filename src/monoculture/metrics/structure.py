@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -147,6 +148,14 @@ def attribute_association(
     )
 
 
+def _in_chunks(function: Any, perms: np.ndarray, n_pairs: int) -> tuple[np.ndarray, ...]:
+    """Apply ``function`` to blocks of permutations, keeping each (block x pairs) array
+    near 64 MB, and concatenate the results."""
+    rows = max(1, int(8e6 // max(1, n_pairs)))
+    parts = [function(perms[start : start + rows]) for start in range(0, len(perms), rows)]
+    return tuple(np.concatenate([part[k] for part in parts]) for k in range(len(parts[0])))
+
+
 def _categorical_association(
     codes: np.ndarray,
     perms: np.ndarray,
@@ -166,7 +175,9 @@ def _categorical_association(
         return mean_shared, mean_other, valid.sum(-1)
 
     mean_shared, mean_other, n_pairs = difference(codes)
-    null_shared, null_other, _ = difference(codes[perms])
+    null_shared, null_other = _in_chunks(
+        lambda block: difference(codes[block])[:2], perms, len(upper_i)
+    )
     observed = mean_shared - mean_other
     null = null_shared - null_other
     p_value = (1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1 + len(perms))
@@ -201,7 +212,7 @@ def _numeric_association(
             return np.asarray(cov / (sc * sv))
 
     observed = float(correlation(x))
-    null = correlation(x[perms])
+    (null,) = _in_chunks(lambda block: (correlation(x[block]),), perms, len(upper_i))
     p_value = (1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1 + len(perms))
     n_pairs = int((np.isfinite(x[upper_i]) & np.isfinite(x[upper_j])).sum())
     return {

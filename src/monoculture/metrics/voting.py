@@ -147,13 +147,24 @@ def independent_vote_accuracy(responses: Responses, *, complete_only: bool = Fal
     return float(per_item.mean())
 
 
+def _curve_sizes(n_agents: int, most: int = 40) -> list[int]:
+    """Every size up to ``most`` agents; beyond, ``most`` sizes spaced geometrically (the
+    curve changes fastest for small swarms), always ending with the whole swarm."""
+    if n_agents <= most:
+        return list(range(1, n_agents + 1))
+    grid = np.unique(np.round(np.geomspace(1, n_agents, most)).astype(int))
+    return sorted({*grid.tolist(), n_agents})
+
+
 def vote_accuracy_curve(
     responses: Responses,
     *,
     n_subsets: int = 32,
     seed: int | np.random.Generator | None = 0,
 ) -> pd.DataFrame:
-    """Plurality accuracy of random sub-swarms of every size 1..n, against independence.
+    """Plurality accuracy of random sub-swarms of size 1..n, against independence.
+
+    Every size up to 40 agents; for larger swarms 40 sizes spaced geometrically.
 
     For each size, ``n_subsets`` random subsets of agents (all of them when fewer exist)
     vote on every item; the row gives the mean accuracy, its 10th-90th percentile across
@@ -182,7 +193,7 @@ def vote_accuracy_curve(
     option_shares = dict(
         zip(options.tolist(), (option_counts / option_counts.sum()).tolist(), strict=True)
     )
-    for size in range(1, n_agents + 1):
+    for size in _curve_sizes(n_agents):
         subsets = np.argsort(rng.random((n_subsets, n_agents)), axis=1)[:, :size]
         selector = np.zeros((n_agents, n_subsets), dtype=np.float32)
         selector[subsets, np.arange(n_subsets)[:, None]] = 1.0
