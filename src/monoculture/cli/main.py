@@ -7,6 +7,7 @@ import typer
 from monoculture.cli.analyze import analyze_command
 from monoculture.cli.demo import demo_command
 from monoculture.cli.report import report_command
+from monoculture.cli.simulate import simulate_command
 
 app = typer.Typer(
     name="monoculture",
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.command("analyze")(analyze_command)
 app.command("demo")(demo_command)
 app.command("report")(report_command)
+app.command("simulate")(simulate_command)
 
 
 def main() -> None:

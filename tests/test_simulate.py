@@ -1,0 +1,233 @@
+"""The simulator against known mathematics, and its sweeps, CLI and Ray executor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from typer.testing import CliRunner
+
+from monoculture import analyze, metrics
+from monoculture.cli.main import app
+from monoculture.errors import InputError
+from monoculture.simulate import (
+    CascadeConfig,
+    ClassificationConfig,
+    CommonsConfig,
+    EstimationConfig,
+    SweepConfig,
+    beta_binomial_majority,
+    latent_error_consistency,
+    load_sweep,
+    run_cascade,
+    run_classification,
+    run_commons,
+    run_estimation,
+    run_sweep,
+)
+from monoculture.simulate.network import build_graph, influence_matrix, stationary_weights
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "sweeps"
+
+
+def test_majority_of_correlated_voters_matches_the_beta_binomial() -> None:
+    # Ladha (1992): exchangeable voters whose chance of being right is Beta-distributed.
+    config = ClassificationConfig(
+        n_agents=15,
+        n_steps=1,
+        items_per_step=40_000,
+        n_options=2,
+        accuracy=0.6,
+        homogeneity=0.2,
+        shared_model="beta",
+        seed=2,
+    )
+    result = run_classification(config)
+    observed = result.steps["plurality_accuracy"].iloc[0]
+    expected = beta_binomial_majority(15, 0.6, 0.2)
+    standard_error = np.sqrt(expected * (1 - expected) / 40_000)
+    assert abs(observed - expected) < 4 * standard_error
+    # Independence would promise far more: the correlation is what costs accuracy.
+    assert expected < 1 - stats.binom.cdf(7, 15, 0.6) - 0.05
+
+
+def test_diversity_prediction_theorem_holds_at_every_step() -> None:
+    config = EstimationConfig(
+        n_agents=300,
+        n_steps=40,
+        homogeneity=0.3,
+        temperature=0.2,
+        n_constitutions=3,
+        observe_probability=0.8,
+        seed=4,
+    )
+    result = run_estimation(config, record_outputs=True)
+    assert result.outputs is not None
+    y = result.outputs[0].astype(np.float64)
+    theta = result.steps["theta"].to_numpy()
+    collective = (y.mean(axis=1) - theta) ** 2
+    mean_squared = ((y - theta[:, None]) ** 2).mean(axis=1)
+    diversity = ((y - y.mean(axis=1, keepdims=True)) ** 2).mean(axis=1)
+    np.testing.assert_allclose(collective, mean_squared - diversity, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result.steps["diversity"], diversity, rtol=1e-6)
+    np.testing.assert_allclose(result.steps["mean_squared_error"], mean_squared, rtol=1e-6)
+
+
+def test_degroot_averaging_converges_to_the_left_eigenvector_consensus() -> None:
+    base = {
+        "n_agents": 200,
+        "network": "small_world",
+        "observe_probability": 0.0,
+        "bias_scale": 0.0,
+        "temperature": 0.0,
+        "seed": 5,
+    }
+    start = run_estimation(EstimationConfig(**base, n_steps=1, influence=0.0), record_outputs=True)
+    final = run_estimation(
+        EstimationConfig(**base, n_steps=400, influence=1.0), record_outputs=True
+    )
+    assert start.outputs is not None
+    assert final.outputs is not None
+    weights = stationary_weights(
+        influence_matrix(build_graph("small_world", 200, degree=6, rewire=0.1, seed=5))
+    )
+    consensus = weights @ start.outputs[0, 0].astype(np.float64)
+    np.testing.assert_allclose(final.outputs[0, -1], consensus, atol=1e-5)
+    # Not simply the plain average: the network weights agents unequally.
+    assert abs(consensus - start.outputs[0, 0].mean()) > 1e-4
+
+
+def test_independent_agents_fail_binomially() -> None:
+    config = ClassificationConfig(
+        n_agents=8, n_steps=1, items_per_step=30_000, accuracy=0.7, homogeneity=0.0, seed=6
+    )
+    responses = run_classification(config).responses[0][0]
+    curve = metrics.k_of_n_failure_curve(responses)
+    binomial = stats.binom.pmf(np.arange(9), 8, 0.3)
+    np.testing.assert_allclose(curve["observed"], binomial, atol=0.01)
+    np.testing.assert_allclose(curve["independent"], binomial, atol=0.01)
+
+
+def test_analyze_recovers_the_configured_error_correlation() -> None:
+    config = ClassificationConfig(
+        n_agents=10,
+        n_steps=1,
+        items_per_step=3000,
+        accuracy=0.7,
+        homogeneity=0.5,
+        temperature=0.5,
+        seed=7,
+    )
+    responses = run_classification(config).responses[0][0]
+    truth = latent_error_consistency(0.7, 0.5, 0.5)
+    estimate = analyze(responses, bootstrap=300, seed=1).summary["mean_error_consistency"]
+    assert estimate["ci_low"] <= truth <= estimate["ci_high"], (estimate, truth)
+
+
+def test_seeded_runs_are_bit_for_bit_reproducible() -> None:
+    # More agents than one chunk, so the threaded path is exercised too.
+    config = EstimationConfig(
+        n_agents=300_000,
+        n_steps=3,
+        temperature=0.1,
+        observe_probability=0.9,
+        n_constitutions=2,
+        seed=11,
+    )
+    first, second = run_estimation(config), run_estimation(config)
+    pd.testing.assert_frame_equal(first.steps, second.steps, check_exact=True)
+    other = run_estimation(config.model_copy(update={"seed": 12}))
+    assert not first.steps["collective"].equals(other.steps["collective"])
+    cascade = CascadeConfig(n_runs=50, seed=3)
+    pd.testing.assert_frame_equal(run_cascade(cascade).runs, run_cascade(cascade).runs)
+
+
+def test_homogeneity_raises_error_correlation_and_across_run_spread() -> None:
+    base = {"n_agents": 500, "n_steps": 150, "n_runs": 8, "bias_persistence": 0.995, "seed": 8}
+    diverse = run_estimation(EstimationConfig(**base, homogeneity=0.05))
+    uniform = run_estimation(EstimationConfig(**base, homogeneity=0.95))
+    assert (
+        uniform.runs["mean_error_correlation"].mean()
+        > diverse.runs["mean_error_correlation"].mean() + 0.2
+    )
+    # Coherent drift: less disagreement inside a run, more spread across runs.
+    assert uniform.runs["mean_diversity"].mean() < diverse.runs["mean_diversity"].mean()
+    assert (
+        uniform.runs["final_collective_error"].std()
+        > 2 * diverse.runs["final_collective_error"].std()
+    )
+
+
+def test_shared_errors_collapse_the_commons_and_cascades_go_wrong() -> None:
+    diverse = run_commons(CommonsConfig(homogeneity=0.0, n_runs=100, seed=1))
+    uniform = run_commons(CommonsConfig(homogeneity=0.9, n_runs=100, seed=1))
+    assert uniform.runs["collapsed"].mean() > diverse.runs["collapsed"].mean() + 0.2
+    alone = run_cascade(CascadeConfig(influence=0.0, n_runs=500, seed=2))
+    assert alone.steps["share_right"].mean() == pytest.approx(0.7, abs=0.02)
+    herding = run_cascade(CascadeConfig(homogeneity=0.0, n_runs=2000, seed=2))
+    shared = run_cascade(CascadeConfig(homogeneity=0.8, n_runs=2000, seed=2))
+    assert 0.05 < herding.runs["wrong_cascade"].mean() < shared.runs["wrong_cascade"].mean()
+
+
+def test_sweep_file_errors_name_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[simulation]\nscenario = "estimation"\nn_agents = -3\n')
+    with pytest.raises(InputError, match=r"n_agents.*line 3"):
+        load_sweep(path)
+    path.write_text('[simulation]\nscenario = "estimation"\n[sweep]\nflavour = [1, 2]\n')
+    with pytest.raises(InputError, match="flavour"):
+        load_sweep(path)
+    path.write_text('[simulation]\nscenario = "estimation"\n[sweep]\nhomogeneity = [0.5, 3]\n')
+    with pytest.raises(InputError, match="homogeneity"):
+        load_sweep(path)
+
+
+def _small_sweep() -> SweepConfig:
+    return SweepConfig.model_validate(
+        {
+            "simulation": {"scenario": "estimation", "n_agents": 300, "n_steps": 20, "n_runs": 2},
+            "sweep": {"homogeneity": [0.1, 0.9]},
+            "figure": [{"x": "homogeneity", "y": "mean_error_correlation"}],
+        }
+    )
+
+
+def test_sweep_gives_tidy_tables() -> None:
+    result = run_sweep(_small_sweep())
+    assert len(result.runs) == 4
+    assert set(result.runs["homogeneity"]) == {0.1, 0.9}
+    assert len(result.steps) == 2 * 2 * 20
+
+
+def test_ray_executor_matches_local() -> None:
+    pytest.importorskip("ray")
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        on_ray = run_sweep(_small_sweep(), executor="ray")
+    finally:
+        ray.shutdown()
+    pd.testing.assert_frame_equal(on_ray.runs, run_sweep(_small_sweep()).runs)
+
+
+def test_simulate_command_writes_tables_and_figures(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep.toml"
+    text = (EXAMPLES / "drift.toml").read_text()
+    sweep.write_text(
+        text.replace("n_agents = 2000", "n_agents = 200").replace("n_steps = 400", "n_steps = 30")
+    )
+    result = CliRunner().invoke(app, ["simulate", str(sweep), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    for name in ("runs.parquet", "steps.parquet", "figure-1-collective_error.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 0
+    bad = CliRunner().invoke(app, ["simulate", str(tmp_path / "missing.toml")])
+    assert bad.exit_code == 2
+
+
+def test_shipped_sweeps_are_valid() -> None:
+    for path in EXAMPLES.glob("*.toml"):
+        assert load_sweep(path).cells()
