@@ -90,8 +90,8 @@ def main() -> None:
         f"{BYTES_PER_AGENT_STEP} B per agent-step = {bound:.3g} agent-steps/s; "
         f"ratio {rate / bound:.2f} of the bound"
     )
-    small = ours(10_000, 200)
-    mesa = mesa_rate(10_000, 20)
+    small = ours(10_000, 1000)
+    mesa = mesa_rate(10_000, 100)
     print("10,000 agents")
     print(f"  monoculture: {small:.3g} agent-steps/s")
     if mesa is None:

@@ -76,6 +76,44 @@ def test_diversity_prediction_theorem_holds_at_every_step() -> None:
     np.testing.assert_allclose(result.steps["mean_squared_error"], mean_squared, rtol=1e-6)
 
 
+def test_fast_and_stepwise_paths_agree_in_distribution() -> None:
+    # observe_probability just below 1 forces the stepwise path; the statistics must match.
+    base = {
+        "n_agents": 4000,
+        "n_steps": 60,
+        "n_runs": 6,
+        "homogeneity": 0.6,
+        "temperature": 0.3,
+        "seed": 21,
+    }
+    fast = run_estimation(EstimationConfig(**base)).steps
+    stepwise = run_estimation(EstimationConfig(**base, observe_probability=1 - 1e-9)).steps
+    late = slice(30, None)
+    for column in ("diversity", "mean_squared_error"):
+        assert fast[column].iloc[late].mean() == pytest.approx(
+            stepwise[column].iloc[late].mean(), rel=0.05
+        )
+    # Same world path: it is drawn before, and apart from, the agents' noise.
+    np.testing.assert_array_equal(fast["theta"], stepwise["theta"])
+
+
+def test_drift_detection_after_regime_shifts() -> None:
+    config = EstimationConfig(
+        n_agents=500,
+        n_steps=300,
+        n_runs=3,
+        drift="regime_shift",
+        regime_probability=0.02,
+        regime_jump=3.0,
+        bias_scale=0.1,
+        seed=13,
+    )
+    runs = run_estimation(config).runs
+    assert (runs["drift_detection_time"] > 0).all()
+    slow = run_estimation(config.model_copy(update={"learning_rate": 0.05})).runs
+    assert slow["drift_detection_time"].mean() > runs["drift_detection_time"].mean()
+
+
 def test_degroot_averaging_converges_to_the_left_eigenvector_consensus() -> None:
     base = {
         "n_agents": 200,
@@ -141,6 +179,11 @@ def test_seeded_runs_are_bit_for_bit_reproducible() -> None:
     pd.testing.assert_frame_equal(first.steps, second.steps, check_exact=True)
     other = run_estimation(config.model_copy(update={"seed": 12}))
     assert not first.steps["collective"].equals(other.steps["collective"])
+    # The uncoupled fast path (no influence, feedback or partial observation), two chunks.
+    fast = EstimationConfig(n_agents=20_000, n_steps=30, temperature=0.2, seed=11)
+    pd.testing.assert_frame_equal(
+        run_estimation(fast).steps, run_estimation(fast).steps, check_exact=True
+    )
     cascade = CascadeConfig(n_runs=50, seed=3)
     pd.testing.assert_frame_equal(run_cascade(cascade).runs, run_cascade(cascade).runs)
 

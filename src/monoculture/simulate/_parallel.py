@@ -7,6 +7,7 @@ generators and element-wise kernels, so two threads use two cores.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,8 +21,12 @@ CHUNK = 1 << 17  # agents per chunk (131,072): large enough to amortise the thre
 T = TypeVar("T")
 
 
-def chunk_slices(n_agents: int) -> list[slice]:
-    return [slice(start, min(start + CHUNK, n_agents)) for start in range(0, n_agents, CHUNK)]
+def chunk_slices(n_agents: int, *, min_chunks: int = 1) -> list[slice]:
+    """Contiguous chunks of at most `CHUNK` agents, at least ``min_chunks`` of them; the
+    split depends only on the arguments, never on the machine."""
+    count = max(min_chunks, -(-n_agents // CHUNK))
+    bounds = np.linspace(0, n_agents, count + 1).round().astype(int)
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
 
 
 def chunk_generators(seed: np.random.SeedSequence, n_chunks: int) -> list[np.random.Generator]:

@@ -54,6 +54,12 @@ class EstimationConfig(BaseModel):
     regime_jump: float = Field(2.0, ge=0, description="Sd of a regime shift.")
     observation_noise: float = Field(1.0, ge=0, description="Sd of private observations.")
     observe_probability: float = Field(1.0, ge=0, le=1, description="Chance to observe/step.")
+    informed_share: float = Field(
+        1.0, ge=0, le=1, description="Share of agents that ever observe the world."
+    )
+    detection_tolerance: float = Field(
+        0.25, gt=0, description="Collective error that counts as having caught up."
+    )
     learning_rate: float = Field(0.3, gt=0, le=1, description="Belief update rate.")
     bias_scale: float = Field(0.5, ge=0, description="Sd of systematic errors.")
     bias_persistence: float = Field(0.99, ge=0, lt=1, description="AR(1) of shared errors.")
@@ -72,18 +78,15 @@ class EstimationResult:
     outputs: np.ndarray | None = None
 
 
-def _world_step(config: EstimationConfig, rng: np.random.Generator) -> float:
-    if config.drift == "random_walk":
-        return float(config.drift_scale * rng.standard_normal())
-    if rng.random() < config.regime_probability:
-        return float(config.regime_jump * rng.standard_normal())
-    return 0.0
-
-
 def run_estimation(config: EstimationConfig, *, record_outputs: bool = False) -> EstimationResult:
-    """Run ``config.n_runs`` independent runs; see the module docstring for the model."""
-    root = np.random.SeedSequence(config.seed)
-    run_seeds = root.spawn(config.n_runs)
+    """Run ``config.n_runs`` independent runs; see the module docstring for the model.
+
+    Without peer influence, feedback or partial observation the agents never interact
+    within a step, and a faster path runs each chunk of agents through all steps at once;
+    both paths are seeded and reproducible, but they draw their random numbers in a
+    different order, so switching a knob on changes the draws as well.
+    """
+    run_seeds = np.random.SeedSequence(config.seed).spawn(config.n_runs)
     step_tables, run_rows, outputs = [], [], []
     influence = None
     if config.network not in ("none", "complete") and config.influence > 0:
@@ -101,72 +104,234 @@ def run_estimation(config: EstimationConfig, *, record_outputs: bool = False) ->
         step_tables.append(steps)
         if recorded is not None:
             outputs.append(recorded)
-        run_rows.append(_run_summary(run, steps))
-    steps_table = pd.concat(step_tables, ignore_index=True)
+        run_rows.append(_run_summary(run, steps, config.detection_tolerance))
     return EstimationResult(
         config=config,
-        steps=steps_table,
+        steps=pd.concat(step_tables, ignore_index=True),
         runs=pd.DataFrame(run_rows),
         outputs=np.stack(outputs) if record_outputs else None,
+    )
+
+
+def _world_paths(
+    config: EstimationConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """World jumps ``(n_steps,)`` (0 where none), shared errors ``(n_steps, C)`` and the
+    initial shared errors ``(C,)``: everything that does not depend on the agents."""
+    steps, c = config.n_steps, config.n_constitutions
+    initial = config.bias_scale * rng.standard_normal(c)
+    if config.drift == "random_walk":
+        jumps = config.drift_scale * rng.standard_normal(steps)
+    else:
+        shifts = rng.random(steps) < config.regime_probability
+        jumps = np.where(shifts, config.regime_jump * rng.standard_normal(steps), 0.0)
+    innovation = np.sqrt(1.0 - config.bias_persistence**2) * config.bias_scale
+    shocks = innovation * rng.standard_normal((steps, c))
+    shared = np.empty((steps, c))
+    level = initial
+    for t in range(steps):  # an AR(1) over C values per step: cheap
+        level = config.bias_persistence * level + shocks[t]
+        shared[t] = level
+    return jumps, shared, initial
+
+
+@dataclass
+class _Swarm:
+    """Per-run agent state, split into chunks with their own random streams."""
+
+    slices: list[slice]
+    observe: list[np.random.Generator]  # observation noise
+    decide: list[np.random.Generator]  # temperature noise
+    look: list[np.random.Generator]  # who observes this step
+    individual: np.ndarray
+    belief: np.ndarray
+    constitution: np.ndarray
+    informed: np.ndarray
+
+
+def _swarm(config: EstimationConfig, seed: np.random.SeedSequence, min_chunks: int) -> _Swarm:
+    n = config.n_agents
+    slices = chunk_slices(n, min_chunks=min_chunks)
+    streams = [chunk_generators(child, 3) for child in seed.spawn(len(slices))]
+    individual = np.empty(n, dtype=np.float32)
+    belief = np.empty(n, dtype=np.float32)
+    for (observe, _, _), part in zip(streams, slices, strict=True):
+        individual[part] = observe.standard_normal(part.stop - part.start, dtype=np.float32)
+        belief[part] = observe.standard_normal(part.stop - part.start, dtype=np.float32)
+    individual *= np.float32(np.sqrt(1.0 - config.homogeneity) * config.bias_scale)
+    belief *= np.float32(config.observation_noise)
+    informed = np.arange(n) < round(config.informed_share * n)
+    return _Swarm(
+        slices,
+        [s[0] for s in streams],
+        [s[1] for s in streams],
+        [s[2] for s in streams],
+        individual,
+        belief,
+        np.arange(n) % config.n_constitutions,
+        informed,
     )
 
 
 def _one_run(
     config: EstimationConfig,
     seed: np.random.SeedSequence,
-    influence: object,
+    influence: Any,
     record: bool,
 ) -> tuple[pd.DataFrame, np.ndarray | None]:
-    n = config.n_agents
     world_seed, agent_seed = seed.spawn(2)
-    world_rng = np.random.default_rng(world_seed)
-    slices = chunk_slices(n)
-    rngs = chunk_generators(agent_seed, len(slices))
+    jumps, shared, initial_shared = _world_paths(config, np.random.default_rng(world_seed))
+    uncoupled = (
+        config.influence == 0
+        and config.feedback == 0
+        and config.observe_probability == 1
+        and config.informed_share == 1
+    )
+    if uncoupled:
+        swarm = _swarm(config, agent_seed, min_chunks=2 if config.n_agents >= 8192 else 1)
+        theta, mean, diversity, recorded = _run_uncoupled(config, swarm, jumps, shared, record)
+    else:
+        swarm = _swarm(config, agent_seed, min_chunks=1)
+        theta, mean, diversity, recorded = _run_coupled(
+            config, swarm, jumps, shared, initial_shared, influence, record
+        )
+    n = config.n_agents
+    error = mean - theta
+    mse = diversity + error**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        coherence = np.where(mse > 0, error**2 / mse, np.nan)
+        correlation = (n * coherence - 1.0) / (n - 1.0)
+        effective = n / (1.0 + (n - 1.0) * correlation)
+    steps = pd.DataFrame(
+        {
+            "step": np.arange(config.n_steps),
+            "theta": theta,
+            "shift": jumps if (config.drift == "regime_shift") else np.zeros(config.n_steps),
+            "collective": mean,
+            "collective_error": error,
+            "mean_squared_error": mse,
+            "diversity": diversity,
+            "coherence": coherence,
+            "error_correlation": correlation,
+            "effective_agents": effective,
+        }
+    )
+    return steps, recorded
+
+
+def _combine(
+    parts: list[tuple[int, np.ndarray, np.ndarray]], n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Swarm mean and variance from chunk (size, means, squared deviations), per step
+    (Chan et al.'s parallel formula: stable even when the diversity is tiny)."""
+    mean = sum(size * m for size, m, _ in parts) / n
+    diversity = sum(m2 + size * (m - mean) ** 2 for size, m, m2 in parts) / n
+    return np.asarray(mean), np.asarray(diversity)
+
+
+def _run_uncoupled(
+    config: EstimationConfig,
+    swarm: _Swarm,
+    jumps: np.ndarray,
+    shared: np.ndarray,
+    record: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """No peer influence, no feedback, full observation: the chunks never interact, so each
+    runs every step in one thread, a block of steps per numpy call; the belief recursion
+    over a block runs on contiguous rows."""
+    theta = np.cumsum(jumps)
+    shared_term = (np.sqrt(config.homogeneity) * shared).astype(np.float32)
+    rate = config.learning_rate
+    n, steps = config.n_agents, config.n_steps
+    recorded = np.empty((steps, n), dtype=np.float32) if record else None
+    theta32 = theta.astype(np.float32)
+
+    def chunk(k: int) -> tuple[int, np.ndarray, np.ndarray]:
+        part, observe, decide = swarm.slices[k], swarm.observe[k], swarm.decide[k]
+        size = part.stop - part.start
+        block = max(1, (1 << 16) // size)  # rows per block: ~256 KB, stays in cache
+        belief = swarm.belief[part].copy()
+        offset = swarm.individual[part]
+        own = swarm.constitution[part]
+        means, spreads = np.empty(steps), np.empty(steps)
+        scratch = np.empty((block, size), dtype=np.float32)
+        carry = np.empty(size, dtype=np.float32)
+        for start in range(0, steps, block):
+            rows = slice(start, min(start + block, steps))
+            count = rows.stop - rows.start
+            # y_t = rate * (theta_t + sigma * eta_t), then y_t += (1 - rate) * y_{t-1}: the
+            # belief recursion, two numpy passes per step on contiguous rows (BLAS axpy
+            # would be one, but OpenBLAS's own threads fight ours).
+            y = observe.standard_normal((count, size), dtype=np.float32)
+            y *= np.float32(rate * config.observation_noise)
+            y += (rate * theta32[rows])[:, None]
+            previous = belief
+            for r in range(count):
+                np.multiply(previous, np.float32(1.0 - rate), out=carry)
+                y[r] += carry
+                previous = y[r]
+            belief = previous.copy()
+            y += offset
+            y += (
+                shared_term[rows][:, own] if config.n_constitutions > 1 else (shared_term[rows, :1])
+            )
+            if config.temperature > 0:
+                y += np.float32(config.temperature) * decide.standard_normal(
+                    (count, size), dtype=np.float32
+                )
+            row_means = y.sum(axis=1, dtype=np.float64) / size
+            centred = scratch[:count]
+            np.subtract(y, row_means[:, None].astype(np.float32), out=centred)
+            np.square(centred, out=centred)
+            means[rows] = row_means
+            spreads[rows] = centred.sum(axis=1, dtype=np.float64)
+            if recorded is not None:
+                recorded[rows, part] = y
+        swarm.belief[part] = belief
+        return size, means, spreads
+
+    with chunk_runner(len(swarm.slices)) as run_chunks:
+        parts = run_chunks(chunk)
+    mean, diversity = _combine(parts, n)
+    return theta, mean, diversity, recorded
+
+
+def _run_coupled(
+    config: EstimationConfig,
+    swarm: _Swarm,
+    jumps: np.ndarray,
+    shared: np.ndarray,
+    initial_shared: np.ndarray,
+    influence: Any,
+    record: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Peer influence, feedback or partial observation: step by step, chunks in threads."""
+    n, steps = config.n_agents, config.n_steps
     h = config.homogeneity
-    constitution = np.arange(n) % config.n_constitutions
-    # Fixed per-agent pieces, drawn per chunk so the chunk streams stay independent of cores.
-    individual = np.empty(n, dtype=np.float32)
-    belief = np.empty(n, dtype=np.float32)
-    for rng, part in zip(rngs, slices, strict=True):
-        individual[part] = rng.standard_normal(part.stop - part.start, dtype=np.float32)
-        belief[part] = rng.standard_normal(part.stop - part.start, dtype=np.float32)
-    individual *= np.float32(np.sqrt(1.0 - h) * config.bias_scale)
-    belief *= np.float32(config.observation_noise)
-    shared = config.bias_scale * world_rng.standard_normal(config.n_constitutions)
-    innovation = np.sqrt(1.0 - config.bias_persistence**2) * config.bias_scale
-    theta = 0.0
+    belief, individual, constitution = swarm.belief, swarm.individual, swarm.constitution
+    shared_terms = (np.sqrt(h) * shared).astype(np.float32)
     # Before the first step, "previous outputs" are the agents' initial private estimates.
-    output = belief + individual + np.float32(np.sqrt(h)) * shared.astype(np.float32)[constitution]
+    output = (
+        belief
+        + individual
+        + np.float32(np.sqrt(h)) * initial_shared.astype(np.float32)[constitution]
+    )
     noise = np.empty(n, dtype=np.float32)
-    seen = np.empty(n, dtype=np.float32) if config.observe_probability < 1 else None
+    seen = np.empty(n, dtype=np.float32)
     rate, sigma = np.float32(config.learning_rate), np.float32(config.observation_noise)
     w, tau = np.float32(config.influence), np.float32(config.temperature)
+    partial = config.observe_probability < 1 or config.informed_share < 1
     previous_mean = float(output.mean(dtype=np.float64))
-    columns: dict[str, np.ndarray] = {
-        name: np.empty(config.n_steps)
-        for name in (
-            "theta",
-            "collective",
-            "collective_error",
-            "mean_squared_error",
-            "diversity",
-            "coherence",
-            "error_correlation",
-            "effective_agents",
-        )
-    }
-    recorded = np.empty((config.n_steps, n), dtype=np.float32) if record else None
-    shift_shared = constitution if config.n_constitutions > 1 else None
-
-    with chunk_runner(len(slices)) as run_chunks:
-        for t in range(config.n_steps):
-            theta += _world_step(config, world_rng)
-            theta += config.feedback * (previous_mean - theta) if t else 0.0
-            shared = config.bias_persistence * shared + innovation * world_rng.standard_normal(
-                config.n_constitutions
-            )
-            shared_term = (np.sqrt(h) * shared).astype(np.float32)
-            social = None
+    theta_path, means, diversities = np.empty(steps), np.empty(steps), np.empty(steps)
+    recorded = np.empty((steps, n), dtype=np.float32) if record else None
+    theta = 0.0
+    with chunk_runner(len(swarm.slices)) as run_chunks:
+        for t in range(steps):
+            theta += jumps[t]
+            if t:
+                theta += config.feedback * (previous_mean - theta)
+            shared_term = shared_terms[t]
+            social: Any = None
             if w > 0 and config.network == "complete":
                 social = np.float32(previous_mean)
             elif w > 0 and influence is not None:
@@ -179,45 +344,31 @@ def _one_run(
                 theta32: np.float32 = theta32,
                 shared_term: np.ndarray = shared_term,
             ) -> tuple[int, float, float]:
-                part, rng = slices[k], rngs[k]
+                part, observe = swarm.slices[k], swarm.observe[k]
                 eta = noise[part]
-                rng.standard_normal(out=eta, dtype=np.float32)
+                observe.standard_normal(out=eta, dtype=np.float32)
                 # belief += rate * seen * (theta + sigma * eta - belief)
                 eta *= sigma
                 eta += theta32
                 eta -= belief[part]
                 eta *= rate
-                if seen is not None:
+                if partial:
                     mask = seen[part]
-                    rng.random(out=mask, dtype=np.float32)
-                    eta *= mask < config.observe_probability
+                    swarm.look[k].random(out=mask, dtype=np.float32)
+                    eta *= (mask < config.observe_probability) & swarm.informed[part]
                 belief[part] += eta
                 y = output[part]
+                np.add(belief[part], individual[part], out=y)
+                y += shared_term[constitution[part]]
                 if social is not None:
-                    # x = (1 - w) p + w * social; p = belief + shared + individual
-                    peers = social if np.ndim(social) == 0 else social[part]
-                    np.add(belief[part], individual[part], out=y)
-                    y += (
-                        shared_term[shift_shared[part]]
-                        if shift_shared is not None
-                        else (shared_term[0])
-                    )
+                    # x = (1 - w) p + w * (peers' previous outputs)
                     y *= 1 - w
-                    y += w * peers
-                else:
-                    np.add(belief[part], individual[part], out=y)
-                    y += (
-                        shared_term[shift_shared[part]]
-                        if shift_shared is not None
-                        else (shared_term[0])
-                    )
+                    y += w * (social if np.ndim(social) == 0 else social[part])
                 if tau > 0:
                     eta = noise[part]
-                    rng.standard_normal(out=eta, dtype=np.float32)
+                    swarm.decide[k].standard_normal(out=eta, dtype=np.float32)
                     eta *= tau
                     y += eta
-                # Chunk mean and squared deviations (float64 sums), combined below with
-                # Chan et al.'s parallel variance formula: stable even when diversity is tiny.
                 size = part.stop - part.start
                 chunk_mean = float(y.sum(dtype=np.float64)) / size
                 spread = noise[part]
@@ -226,28 +377,31 @@ def _one_run(
                 return size, chunk_mean, float(spread.sum(dtype=np.float64))
 
             parts = run_chunks(update)
-            mean = sum(size * m for size, m, _ in parts) / n
-            diversity = (sum(m2 + size * (m - mean) ** 2 for size, m, m2 in parts)) / n
-            error = mean - theta
-            mse = diversity + error**2
-            coherence = error**2 / mse if mse > 0 else np.nan
-            correlation = (n * coherence - 1.0) / (n - 1.0) if mse > 0 else np.nan
-            columns["theta"][t] = theta
-            columns["collective"][t] = mean
-            columns["collective_error"][t] = error
-            columns["mean_squared_error"][t] = mse
-            columns["diversity"][t] = diversity
-            columns["coherence"][t] = coherence
-            columns["error_correlation"][t] = correlation
-            columns["effective_agents"][t] = n / (1.0 + (n - 1.0) * correlation)
-            previous_mean = mean
+            mean, diversity = _combine(
+                [(size, np.asarray(m), np.asarray(m2)) for size, m, m2 in parts], n
+            )
+            theta_path[t], means[t], diversities[t] = theta, float(mean), float(diversity)
+            previous_mean = float(mean)
             if recorded is not None:
                 recorded[t] = output
-    steps = pd.DataFrame({"step": np.arange(config.n_steps), **columns})
-    return steps, recorded
+    return theta_path, means, diversities, recorded
 
 
-def _run_summary(run: int, steps: pd.DataFrame) -> dict[str, float]:
+def _detection_time(steps: pd.DataFrame, tolerance: float) -> float:
+    """Mean number of steps after a regime shift until the collective error is back within
+    ``tolerance`` (NaN without shifts; a shift never caught counts to the end of the run)."""
+    shift_steps = np.flatnonzero(steps["shift"].to_numpy() != 0)
+    if len(shift_steps) == 0:
+        return float("nan")
+    caught = np.abs(steps["collective_error"].to_numpy()) < tolerance
+    delays = []
+    for t in shift_steps:
+        later = np.flatnonzero(caught[t:])
+        delays.append(later[0] if len(later) else len(caught) - t)
+    return float(np.mean(delays))
+
+
+def _run_summary(run: int, steps: pd.DataFrame, tolerance: float) -> dict[str, float]:
     last = steps.iloc[-1]
     half = steps.iloc[len(steps) // 2 :]
     return {
@@ -258,4 +412,5 @@ def _run_summary(run: int, steps: pd.DataFrame) -> dict[str, float]:
         "mean_diversity": float(half["diversity"].mean()),
         "mean_error_correlation": float(half["error_correlation"].mean()),
         "mean_effective_agents": float(half["effective_agents"].mean()),
+        "drift_detection_time": _detection_time(steps, tolerance),
     }
