@@ -51,7 +51,7 @@ class Analysis:
     synthetic: bool = False
 
     def to_document(self) -> AnalysisDocument:
-        from monoculture import __version__
+        from monoculture import __version__  # the package imports this module
 
         order = self.clusters.order
         matrices = {

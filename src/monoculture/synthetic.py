@@ -6,6 +6,8 @@ state the generating model, and `analyze` marks the verdict as synthetic.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -80,8 +82,6 @@ def latent_swarm(
         f"(shared loading {shared_loading}, family loading {family_loading}, "
         f"{n_families} families, lure share {lure_share})"
     )
-    from dataclasses import replace
-
     return replace(
         responses,
         input_summary=InputSummary(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +106,6 @@ def read_responses(
 def _with_item_table(
     responses: Responses, table: pd.DataFrame, path: str | Path, item_col: str
 ) -> Responses:
-    from dataclasses import replace
-
     if item_col not in table.columns:
         raise ReadError(
             f"{path}: no column {item_col!r} (columns: {list(table.columns)}); the item table "

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from monoculture.errors import InputError
+import numpy as np
+
+from monoculture.errors import InputError, UndefinedMetricWarning
 from monoculture.responses import Responses
 
 
@@ -32,12 +35,6 @@ def check_fraction(value: float, name: str, function: str) -> None:
 
 def warn_undefined(values: Any, metric: str) -> None:
     """Warn once when a result holds NaN: undefined is NaN with a warning, never a silent 0."""
-    import warnings
-
-    import numpy as np
-
-    from monoculture.errors import UndefinedMetricWarning
-
     array = np.asarray(values, dtype=np.float64)
     undefined = int(np.isnan(array).sum())
     if undefined:

@@ -10,6 +10,7 @@ Intervals are percentile intervals (Efron & Tibshirani 1993, ch. 13).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -300,12 +301,9 @@ def _interval(draws: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     if draws.shape[0] == 0:
         nan = np.full(draws.shape[1:], np.nan)
         return nan, nan
-    with np.errstate(invalid="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
-            low, high = np.nanquantile(draws, [alpha, 1.0 - alpha], axis=0)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
+        low, high = np.nanquantile(draws, [alpha, 1.0 - alpha], axis=0)
     return np.asarray(low), np.asarray(high)
 
 

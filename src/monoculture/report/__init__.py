@@ -1,1 +1,1 @@
-"""Rendering of an `Analysis`: terminal summary (and, later, HTML). Computes no metric."""
+"""Rendering of an analysis: the terminal summary and the HTML page. Computes no metric."""

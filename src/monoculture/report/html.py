@@ -507,7 +507,7 @@ Object.keys(figures).forEach(function(id){
 
 def render_html(document: AnalysisDocument) -> str:
     """The report page for an analysis document, as one self-contained HTML string."""
-    from plotly.offline import get_plotlyjs
+    from plotly.offline import get_plotlyjs  # plotly loads only when a page is written
 
     doc = document
     figures: dict[str, dict[str, Any]] = {}

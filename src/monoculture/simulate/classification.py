@@ -18,7 +18,7 @@ with the beta-binomial probability (`beta_binomial_majority`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -26,6 +26,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 
+from monoculture.metrics import effective_agents, plurality_accuracy
+from monoculture.metrics.pairwise import pair_counts
 from monoculture.responses import InputSummary, Responses
 
 __all__ = [
@@ -123,9 +125,6 @@ def _correct(config: ClassificationConfig, mu: float, rng: np.random.Generator) 
 
 def run_classification(config: ClassificationConfig) -> ClassificationResult:
     """Run the scenario; see the module docstring."""
-    from monoculture.metrics import effective_agents, plurality_accuracy
-    from monoculture.metrics.pairwise import pair_counts
-
     rows, run_rows, all_responses = [], [], []
     labels = [chr(65 + k) for k in range(config.n_options)]
     agents = [f"sim-{a:04d}" for a in range(config.n_agents)]
@@ -158,8 +157,6 @@ def run_classification(config: ClassificationConfig) -> ClassificationResult:
                 agent_attrs=pd.DataFrame({"constitution": constitution}),
                 item_attrs=pd.DataFrame({"step": np.full(n_items, t)}),
             )
-            from dataclasses import replace
-
             responses = replace(
                 responses,
                 input_summary=InputSummary(

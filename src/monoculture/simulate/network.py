@@ -12,6 +12,7 @@ from typing import Literal
 import networkx as nx
 import numpy as np
 from scipy import sparse
+from scipy.sparse.linalg import eigs
 
 from monoculture.errors import InputError
 
@@ -53,8 +54,6 @@ def influence_matrix(graph: nx.Graph) -> sparse.csr_matrix:
 def stationary_weights(matrix: sparse.csr_matrix) -> np.ndarray:
     """The left eigenvector of a row-stochastic matrix for eigenvalue 1, summing to 1: the
     weights of DeGroot consensus (DeGroot 1974)."""
-    from scipy.sparse.linalg import eigs
-
     _, vectors = eigs(matrix.T.astype(np.float64), k=1, which="LM")
     weights = np.real(vectors[:, 0])
     return weights / weights.sum()

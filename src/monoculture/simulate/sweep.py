@@ -230,7 +230,7 @@ def _run_on_ray(
 
 def save_sweep(result: SweepResult, directory: Path) -> list[Path]:
     """Write ``runs.parquet``, ``steps.parquet``, ``sweep.json`` and one PNG per figure."""
-    from monoculture.simulate.plots import draw_figure
+    from monoculture.simulate.plots import draw_figure  # matplotlib loads only when drawing
 
     directory.mkdir(parents=True, exist_ok=True)
     written = [directory / "runs.parquet", directory / "steps.parquet"]
