@@ -7,6 +7,7 @@ import typer
 from monoculture.cli.analyze import analyze_command
 from monoculture.cli.demo import demo_command
 from monoculture.cli.report import report_command
+from monoculture.cli.run import run_command
 from monoculture.cli.simulate import simulate_command
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app.command("analyze")(analyze_command)
 app.command("demo")(demo_command)
 app.command("report")(report_command)
 app.command("simulate")(simulate_command)
+app.command("run")(run_command)
 
 
 def main() -> None:

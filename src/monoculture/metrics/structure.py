@@ -46,7 +46,10 @@ def _silhouette(distance: np.ndarray, labels: np.ndarray) -> float:
     a = np.where(own_size > 1, (totals * own).sum(axis=1) / np.maximum(own_size - 1, 1), 0.0)
     mean_other = np.where(own, np.inf, totals / sizes)
     b = mean_other.min(axis=1)
-    s = np.where(own_size > 1, (b - a) / np.maximum(a, b), 0.0)
+    spread = np.maximum(a, b)
+    # Identical agents (all distances 0) have silhouette 0, not 0/0.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.where((own_size > 1) & (spread > 0), (b - a) / np.where(spread > 0, spread, 1), 0.0)
     return float(s.mean())
 
 

@@ -23,7 +23,6 @@ cells are independent of where they run.
 from __future__ import annotations
 
 import itertools
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,8 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from monoculture.errors import InputError, ReadError
+from monoculture._toml import line_of, read_toml, validate
+from monoculture.errors import InputError
 from monoculture.simulate.cascade import CascadeConfig, run_cascade
 from monoculture.simulate.classification import ClassificationConfig, run_classification
 from monoculture.simulate.commons import CommonsConfig, run_commons
@@ -93,24 +93,8 @@ class SweepResult:
 
 def load_sweep(path: str | Path) -> SweepConfig:
     """Read and validate a sweep TOML file; errors name the key and the line."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ReadError(f"{path}: cannot be read: {error.strerror}.") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ReadError(f"{path}: not valid TOML: {error}.") from None
-    try:
-        config = SweepConfig.model_validate(raw)
-    except ValidationError as error:
-        first = error.errors()[0]
-        key = ".".join(str(p) for p in first["loc"] if not str(p).endswith("Config"))
-        line = _line_of(text, str(first["loc"][-1]))
-        raise InputError(
-            f"{path}: key {key!r}{line}: {first['msg']} (got {first.get('input')!r})."
-        ) from None
+    raw, text = read_toml(path)
+    config = validate(SweepConfig, raw, text, path)
     fields = type(config.simulation).model_fields
     unknown = [name for name in config.sweep if name not in fields]
     if unknown:
@@ -125,16 +109,9 @@ def load_sweep(path: str | Path) -> SweepConfig:
             first = error.errors()[0]
             raise InputError(
                 f"{path}: [sweep] value {cell} is invalid for {first['loc'][0]!r}: "
-                f"{first['msg']}{_line_of(text, str(first['loc'][0]))}."
+                f"{first['msg']}{line_of(text, str(first['loc'][0]))}."
             ) from None
     return config
-
-
-def _line_of(text: str, key: str) -> str:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip().startswith(f"{key} ") or line.strip().startswith(f"{key}="):
-            return f" (line {number})"
-    return ""
 
 
 def run_scenario(config: Any) -> tuple[pd.DataFrame, pd.DataFrame]:

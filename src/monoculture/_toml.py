@@ -1,0 +1,48 @@
+"""Reading TOML configuration into pydantic models, with errors that name key and line."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from monoculture.errors import InputError, ReadError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def line_of(text: str, key: str) -> str:
+    """`` (line N)`` for the first line that assigns ``key``, else empty."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith((f"{key} ", f"{key}=")):
+            return f" (line {number})"
+    return ""
+
+
+def read_toml(path: str | Path) -> tuple[dict[str, Any], str]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ReadError(f"{path}: cannot be read: {error.strerror}.") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as error:
+        raise ReadError(f"{path}: not valid TOML: {error}.") from None
+
+
+def validate(model: type[Model], raw: dict[str, Any], text: str, path: str | Path) -> Model:
+    """``model.model_validate(raw)``; a failure names the key, its line and the value."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        parts = [str(p) for p in first["loc"] if not str(p).endswith("Config")]
+        key = ".".join(parts)
+        line = line_of(text, parts[-1]) if parts else ""
+        raise InputError(
+            f"{path}: key {key!r}{line}: {first['msg']} (got {first.get('input')!r})."
+        ) from None

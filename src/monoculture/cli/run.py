@@ -1,0 +1,108 @@
+"""``monoculture run experiment.toml -o runs/NAME``: a swarm experiment with LLM agents."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from monoculture.cli._common import user_errors
+from monoculture.cli.report import write_html
+from monoculture.errors import InputError
+from monoculture.experiment import ExperimentConfig, load_experiment, run_experiment
+from monoculture.experiment.runner import ExperimentResult, Progress
+from monoculture.report.terminal import render
+
+
+def _status(progress: Progress, started: float) -> str:
+    elapsed = time.monotonic() - started
+    rate = progress.done / elapsed if elapsed > 0 else 0.0
+    remaining = (progress.planned - progress.done) / rate if rate > 0 else float("nan")
+    eta = f"{remaining:.0f} s" if remaining == remaining else "?"
+    return (
+        f"calls {progress.done}/{progress.planned}  cache hits {progress.cached}  "
+        f"failures {progress.failed}  tokens {progress.tokens:,}  ETA {eta}"
+    )
+
+
+def execute(
+    config: ExperimentConfig,
+    output: Path,
+    *,
+    resume: bool,
+    cache: Path | None,
+    executor: str,
+    console: Console,
+) -> ExperimentResult:
+    """Run with a live status line, then print and write the analyses."""
+    if executor not in ("local", "ray"):
+        raise InputError(f"--executor must be 'local' or 'ray'; got {executor!r}.")
+    if (output / "ledger.sqlite").exists() and not resume:
+        raise InputError(
+            f"{output} holds an earlier run; continue it with --resume or choose another -o."
+        )
+    started = time.monotonic()
+    if sys.stderr.isatty():
+        with Live(console=Console(stderr=True), refresh_per_second=4, transient=True) as live:
+            result = run_experiment(
+                config,
+                output,
+                cache=cache,
+                executor=executor,  # type: ignore[arg-type]
+                progress=lambda p: live.update(_status(p, started)),
+            )
+    else:
+        result = run_experiment(config, output, cache=cache, executor=executor)  # type: ignore[arg-type]
+    seconds = time.monotonic() - started
+    console.print(
+        f"[bold]{config.name}[/bold] ({config.topology}): "
+        f"{_status(result.progress, started).split('  ETA')[0]} in {seconds:.1f} s"
+    )
+    rounds = sorted(result.analyses)
+    for round_ in (rounds[0], rounds[-1]) if len(rounds) > 1 else rounds:
+        console.rule(f"round {round_}")
+        render(result.analyses[round_], console)
+        write_html(result.analyses[round_].to_document(), output / f"report-round-{round_}.html")
+    if len(result.conformity):
+        table = Table(title="Conformity in debate rounds")
+        for column in result.conformity.columns:
+            table.add_column(column, justify="right")
+        for row in result.conformity.itertuples(index=False):
+            table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+        console.print(table)
+    if len(result.oversight):
+        console.print(result.oversight.to_string(index=False))
+    for note in result.notes:
+        console.print(f"note: {note}")
+    console.print(
+        f"Wrote {output}/ (ledger.sqlite, outcomes.csv, analysis-round-*.json, report-round-*.html)"
+    )
+    return result
+
+
+def run_command(
+    config: Annotated[Path, typer.Argument(help="Experiment file (TOML).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Run directory.")] = Path(
+        "runs/experiment"
+    ),
+    resume: Annotated[bool, typer.Option(help="Continue a run in this directory.")] = False,
+    cache: Annotated[Path | None, typer.Option(help="Shared cache file (SQLite).")] = None,
+    executor: Annotated[str, typer.Option(help="'local' (asyncio) or 'ray'.")] = "local",
+) -> None:
+    """Run agents in a topology, cache and ledger every call, analyse every round."""
+    console = Console()
+    with user_errors():
+        execute(
+            load_experiment(config),
+            output,
+            resume=resume,
+            cache=cache,
+            executor=executor,
+            console=console,
+        )

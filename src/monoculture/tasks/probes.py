@@ -1,0 +1,158 @@
+"""Generated probe families with exact gold answers and unlimited fresh items.
+
+Families (each seeded, in ``"free"`` and ``"choice"`` form): multi-digit arithmetic,
+decimal comparison (9.11 vs 9.9), letter counting, date arithmetic, syllogisms, and modified
+classic riddles (the familiar answer is wrong for the modified version). Multiple-choice
+distractors are the errors a model tends to make (off-by-one, digit-wise comparison, the
+classic riddle's answer), so correlated mistakes have somewhere to go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+
+from monoculture.errors import InputError
+from monoculture.tasks.items import LETTERS, Item
+
+__all__ = ["PROBE_FAMILIES", "generate_probes"]
+
+Form = Literal["free", "choice"]
+_Generator = Callable[[np.random.Generator], tuple[str, str, list[str]]]
+
+
+def _arithmetic(rng: np.random.Generator) -> tuple[str, str, list[str]]:
+    a, b = int(rng.integers(100, 999)), int(rng.integers(10, 99))
+    answer = a * b
+    wrong = [answer + 10, answer - 10, answer + int(rng.integers(1, 9)) * 100]
+    return f"What is {a} x {b}?", str(answer), [str(w) for w in wrong]
+
+
+def _decimals(rng: np.random.Generator) -> tuple[str, str, list[str]]:
+    whole = int(rng.integers(1, 20))
+    short = int(rng.integers(2, 9))  # e.g. 9.9
+    long = int(rng.integers(10, short * 10))  # e.g. 9.11 < 9.9 although 11 > 9
+    small, large = f"{whole}.{long}", f"{whole}.{short}"
+    return (f"Which number is larger: {small} or {large}?", large, [small, "They are equal"])
+
+
+def _letters(rng: np.random.Generator) -> tuple[str, str, list[str]]:
+    words = [
+        "strawberry",
+        "bookkeeper",
+        "mississippi",
+        "committee",
+        "balloon",
+        "banana",
+        "parallel",
+        "assessment",
+        "successful",
+        "occurrence",
+    ]
+    word = words[int(rng.integers(len(words)))]
+    # sorted(): a set's order changes between processes, and ties are common.
+    letter = max(sorted(set(word)), key=word.count)
+    count = word.count(letter)
+    return (
+        f"How many times does the letter '{letter}' appear in '{word}'?",
+        str(count),
+        [str(count - 1), str(count + 1)],
+    )
+
+
+def _dates(rng: np.random.Generator) -> tuple[str, str, list[str]]:
+    start = dt.date(2020, 1, 1) + dt.timedelta(days=int(rng.integers(0, 1500)))
+    days = int(rng.integers(20, 200))
+    end = start + dt.timedelta(days=days)
+    fmt = "%B %d, %Y"
+    wrong = [(end + dt.timedelta(days=d)).strftime(fmt) for d in (-1, 1, 30)]
+    return (f"What date is {days} days after {start.strftime(fmt)}?", end.strftime(fmt), wrong)
+
+
+def _syllogisms(rng: np.random.Generator) -> tuple[str, str, list[str]]:
+    things = [
+        ("bloops", "razzies", "lazzies"),
+        ("wugs", "daxes", "feps"),
+        ("zorbs", "quibs", "plonks"),
+        ("tovs", "brils", "snarks"),
+    ]
+    a, b, c = things[int(rng.integers(len(things)))]
+    valid = bool(rng.integers(2))
+    if valid:
+        text = f"All {a} are {b}. All {b} are {c}. Are all {a} necessarily {c}?"
+    else:
+        text = f"All {a} are {b}. Some {b} are {c}. Are all {a} necessarily {c}?"
+    return text, "yes" if valid else "no", ["no" if valid else "yes", "cannot tell"]
+
+
+def _riddles(rng: np.random.Generator) -> tuple[str, str, list[str]]:
+    kind = int(rng.integers(3))
+    if kind == 0:
+        bat = int(rng.integers(2, 9))
+        ball = int(rng.integers(1, 9)) * 5
+        total = bat * 100 + ball
+        # Modified bat-and-ball: the bat costs exactly {bat} dollars, so no trick at all.
+        return (
+            f"A bat costs exactly {bat} dollars and a ball costs {ball} cents. Together "
+            f"they cost {total} cents. How many cents does the ball cost?",
+            str(ball),
+            [str((total - bat * 100 - ball) + 10), str(ball + 5)],
+        )
+    if kind == 1:
+        weight = int(rng.integers(2, 9))
+        return (
+            f"Which is heavier: {weight} kilograms of feathers or 1 kilogram of steel?",
+            "feathers",
+            ["steel", "They weigh the same"],
+        )
+    n = int(rng.integers(3, 9))
+    return (
+        f"A farmer has {n} sheep. All of them run away except one. How many sheep are left?",
+        "1",
+        [str(n - 1), "0"],
+    )
+
+
+PROBE_FAMILIES: dict[str, _Generator] = {
+    "arithmetic": _arithmetic,
+    "decimals": _decimals,
+    "letters": _letters,
+    "dates": _dates,
+    "syllogisms": _syllogisms,
+    "riddles": _riddles,
+}
+
+
+def generate_probes(
+    n_items: int,
+    *,
+    families: list[str] | None = None,
+    form: Form = "choice",
+    seed: int = 0,
+) -> list[Item]:
+    """``n_items`` fresh items cycling through the families; seeded and exact."""
+    chosen = families or list(PROBE_FAMILIES)
+    unknown = [name for name in chosen if name not in PROBE_FAMILIES]
+    if unknown:
+        raise InputError(
+            f"probes: unknown families {unknown}; choose from {sorted(PROBE_FAMILIES)}."
+        )
+    if form not in ("free", "choice"):
+        raise InputError(f"probes: form must be 'free' or 'choice'; got {form!r}.")
+    rng = np.random.default_rng(seed)
+    items = []
+    for k in range(n_items):
+        family = chosen[k % len(chosen)]
+        question, answer, wrong = PROBE_FAMILIES[family](rng)
+        if form == "free":
+            items.append(Item(f"{family}-{k:05d}", question, answer, (), family))
+            continue
+        options = [answer, *dict.fromkeys(w for w in wrong if w != answer)]
+        order = rng.permutation(len(options))
+        shuffled = tuple(options[i] for i in order)
+        gold = LETTERS[shuffled.index(answer)]
+        items.append(Item(f"{family}-{k:05d}", question, gold, shuffled, family))
+    return items
