@@ -108,7 +108,16 @@ def test_real_process_has_no_traceback(tmp_path: Path) -> None:
     assert "must be 0 or 1" in done.stderr
 
 
-def test_demo_runs_on_embedded_defaults() -> None:
-    result = runner.invoke(app, ["demo", "--items", "300", "--bootstrap", "20"])
+def test_embedded_demo_config_matches_the_example() -> None:
+    from monoculture.cli.demo import demo_config
+    from monoculture.experiment import load_experiment
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "experiments" / "demo.toml"
+    assert demo_config() == load_experiment(example)
+    assert len(demo_config().worker_specs()) >= 12
+
+
+def test_synthetic_demo_runs_without_a_model() -> None:
+    result = runner.invoke(app, ["demo", "--synthetic", "--items", "300", "--bootstrap", "20"])
     assert result.exit_code == 0, result.output
     assert "SYNTHETIC DATA" in result.output

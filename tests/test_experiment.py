@@ -6,17 +6,18 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from monoculture.agents import CallError, ChatClient, RetryPolicy
+from monoculture.agents.fault_server import FaultServer
 from monoculture.experiment import ExperimentConfig, run_experiment
 from monoculture.experiment.store import request_key
 from monoculture.tasks import PROBE_FAMILIES, generate_probes
 from monoculture.tasks.extraction import extract_answer, gold_answer
-from tests.fault_server import FaultServer
 
 HAS_LOCAL_MODEL = (
     importlib.util.find_spec("xllamacpp") is not None
@@ -82,7 +83,7 @@ def _openai_config(base_url: str, topology: str = "debate") -> ExperimentConfig:
             "rounds": 1,
             "bootstrap": 20,
             "tasks": {"n_items": 8, "seed": 1},
-            "agents": {"backend": "openai", "seeds": [0, 1, 2]},
+            "agents": {"backend": "openai", "seeds": [0, 1, 2], "temperatures": [0.7]},
             "endpoint": {"base_url": base_url, "max_attempts": 6, "timeout": 0.5},
         }
     )
@@ -93,9 +94,11 @@ def test_faulty_server_run_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     with FaultServer(faults, slow_seconds=1.0) as server:
         config = _openai_config(server.base_url)
         first = run_experiment(config, tmp_path / "run")
-        hits_after_first = sum(server.answered.values())
+        received_after_first = server.received
         second = run_experiment(config, tmp_path / "run")  # resume: all served from cache
-        assert sum(server.answered.values()) == hits_after_first
+        assert server.received == received_after_first  # not one request more
+        time.sleep(1.2)  # let the server finish the slow answers the client gave up on
+        hits_after_first = sum(server.answered.values())
     n_calls = 3 * 8 * 2 + 3 * 8  # rounds 0 and 1, plus the no-peer control
     assert first.progress.done == n_calls
     assert first.progress.failed == 0
@@ -112,6 +115,23 @@ def test_faulty_server_run_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     assert retried[0] >= 1  # the faults are in the ledger
     assert set(first.responses) == {0, 1}
     assert first.responses[0].n_agents == 3
+
+
+def test_greedy_agents_that_differ_only_in_seed_share_one_call(tmp_path: Path) -> None:
+    with FaultServer() as server:
+        config = ExperimentConfig.model_validate(
+            {
+                "topology": "independent",
+                "bootstrap": 0,
+                "tasks": {"n_items": 5},
+                "agents": {"backend": "openai", "seeds": [0, 1, 2], "temperatures": [0.0]},
+                "endpoint": {"base_url": server.base_url},
+            }
+        )
+        result = run_experiment(config, tmp_path / "run")
+    assert server.received == 5  # one call per item, not three
+    assert (result.outcomes["status"] != "failed").all()
+    assert result.responses[0].n_agents == 3
 
 
 def test_scripted_swarm_debate_end_to_end(tmp_path: Path) -> None:
@@ -199,14 +219,13 @@ def test_killed_run_resumes_without_repeating_a_call(tmp_path: Path) -> None:
     import signal
     import subprocess
     import sys
-    import time
 
     with FaultServer(["slow"] * 1000, slow_seconds=0.05) as server:
         experiment = tmp_path / "experiment.toml"
         experiment.write_text(
             'name = "kill"\ntopology = "debate"\nrounds = 1\nbootstrap = 0\n'
             "[tasks]\nn_items = 20\n"
-            '[agents]\nbackend = "openai"\nseeds = [0, 1]\n'
+            '[agents]\nbackend = "openai"\nseeds = [0, 1]\ntemperatures = [0.7]\n'
             f'[endpoint]\nbase_url = "{server.base_url}"\nconcurrency = 2\n'
         )
         command = [

@@ -53,7 +53,11 @@ def build_request(call: Call, *, constrain: bool) -> dict[str, Any]:
         "model": agent.model,
         "messages": messages,
         "temperature": agent.temperature,
-        "seed": agent.seed + (7919 if call.kind == "control" else 0),
+        # Greedy decoding ignores the seed: leaving it out of the canonical request lets
+        # deterministic agents that differ only in seed share one call, as they share output.
+        "seed": 0
+        if agent.temperature == 0
+        else agent.seed + (7919 if call.kind == "control" else 0),
         "max_tokens": 1 if (constrain and call.letters) else agent.max_tokens,
         "logprobs": True,
         "top_logprobs": 20,

@@ -32,15 +32,10 @@ def debate_prompt(item: Item, previous: Sequence[str | None]) -> str:
         shown = _shown(item, answer)
         counts[shown] = counts.get(shown, 0) + 1
     tally = "; ".join(f"{shown}: {n}" for shown, n in sorted(counts.items()))
-    lines = [
-        item.prompt(),
-        "",
-        f"Answers of the {len(previous)} agents in the previous round: {tally}.",
-        "Consider them, then give your own final answer.",
-    ]
-    if item.options:
-        lines.append("Answer with the letter of the correct option only.")
-    return "\n".join(lines)
+    return (
+        f"{item.prompt()}\nIn the previous round the {len(previous)} agents answered: "
+        f"{tally}. Consider this, then answer."
+    )
 
 
 def cascade_prompt(item: Item, before: Sequence[tuple[str, str | None]]) -> str:

@@ -1,4 +1,5 @@
-"""An OpenAI-compatible chat server on loopback that misbehaves on purpose, for fault tests.
+"""An OpenAI-compatible chat server on loopback that misbehaves on purpose: for testing that
+a client or a run survives 429s, 5xx, malformed JSON, slow answers and dropped connections.
 
 ``faults`` is a list consumed one request at a time: ``"429"``, ``"500"``, ``"malformed"``
 (invalid JSON), ``"slow"`` (answers after ``slow_seconds``), ``"drop"`` (closes the
@@ -15,6 +16,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+__all__ = ["FaultServer"]
+
 
 class FaultServer:
     def __init__(self, faults: list[str] | None = None, slow_seconds: float = 1.0) -> None:
@@ -26,7 +29,7 @@ class FaultServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output clean
+            def log_message(self, *args: Any) -> None:  # keep output clean
                 pass
 
             def do_POST(self) -> None:
