@@ -261,3 +261,37 @@ def test_killed_run_resumes_without_repeating_a_call(tmp_path: Path) -> None:
     n_calls = 2 * 20 * 2 + 2 * 20
     assert ok[0] == ok[1] == n_calls  # every call answered once, none repeated
     assert cached[0] == before  # the resumed run took what the killed one finished from cache
+
+
+def test_items_from_jsonl(tmp_path: Path) -> None:
+    from monoculture.errors import InputError
+    from monoculture.tasks import load_items
+
+    path = tmp_path / "items.jsonl"
+    path.write_text(
+        '{"id": "q1", "question": "2+2?", "options": ["3", "4"], "answer": "4"}\n'
+        '{"id": "q2", "question": "Capital of France?", "answer": "Paris"}\n'
+    )
+    first, second = load_items(path)
+    assert first.answer == "B"  # the option's text became its letter
+    assert second.options == ()
+    path.write_text('{"id": "q1", "question": "2+2?", "options": ["3", "4"], "answer": "5"}\n')
+    with pytest.raises(InputError, match="neither an option letter"):
+        load_items(path)
+
+
+def test_requests_per_minute_are_paced() -> None:
+    from monoculture.agents.http import _Pacer
+
+    async def run() -> float:
+        pacer = _Pacer(rpm=2, tpm=None)
+        await pacer.wait(10)
+        await pacer.wait(10)
+        start = time.monotonic()
+        waiter = asyncio.create_task(pacer.wait(10))
+        await asyncio.sleep(0.2)
+        assert not waiter.done()  # a third request within the minute must wait
+        waiter.cancel()
+        return time.monotonic() - start
+
+    assert asyncio.run(run()) >= 0.2

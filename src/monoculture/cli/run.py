@@ -9,18 +9,25 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.live import Live
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from monoculture.cli._common import user_errors
 from monoculture.cli.report import write_html
 from monoculture.errors import InputError
 from monoculture.experiment import ExperimentConfig, load_experiment, run_experiment
-from monoculture.experiment.runner import ExperimentResult, Progress
+from monoculture.experiment.runner import ExperimentResult
+from monoculture.experiment.runner import Progress as ProgressState
 from monoculture.report.terminal import render
 
 
-def _status(progress: Progress, started: float) -> str:
+def _status(progress: ProgressState, started: float) -> str:
     elapsed = time.monotonic() - started
     rate = progress.done / elapsed if elapsed > 0 else 0.0
     remaining = (progress.planned - progress.done) / rate if rate > 0 else float("nan")
@@ -49,13 +56,35 @@ def execute(
         )
     started = time.monotonic()
     if sys.stderr.isatty():
-        with Live(console=Console(stderr=True), refresh_per_second=4, transient=True) as live:
+        columns = [
+            TextColumn("calls"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "cache hits {task.fields[cached]}  failures {task.fields[failed]}"
+                "  tokens {task.fields[tokens]:,}"
+            ),
+            TimeRemainingColumn(),
+        ]
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("calls", total=None, cached=0, failed=0, tokens=0)
+
+            def update(p: ProgressState) -> None:
+                bar.update(
+                    task,
+                    completed=p.done,
+                    total=p.planned,
+                    cached=p.cached,
+                    failed=p.failed,
+                    tokens=p.tokens,
+                )
+
             result = run_experiment(
                 config,
                 output,
                 cache=cache,
                 executor=executor,  # type: ignore[arg-type]
-                progress=lambda p: live.update(_status(p, started)),
+                progress=update,
             )
     else:
         result = run_experiment(config, output, cache=cache, executor=executor)  # type: ignore[arg-type]

@@ -479,6 +479,7 @@ def round_responses(table: pd.DataFrame, round_: int, source: str) -> Responses:
             "answer",
             "gold",
             "family",
+            "round",
             "model",
             "constitution",
             "temperature",
