@@ -12,7 +12,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -203,5 +202,5 @@ def test_report_readable_for_tiny_and_large_swarms(tmp_path: Path, n_agents: int
     path = tmp_path / "report.html"
     path.write_text(render_html(analysis.to_document()), encoding="utf-8")
     assert path.stat().st_size < 10_000_000
-    _check_in_browser(path, f"report-{n_agents}-agents.png")
-    assert np.isfinite(n_agents)
+    traces = _check_in_browser(path, f"report-{n_agents}-agents.png")
+    assert all(count > 0 for count in traces.values())
