@@ -24,6 +24,7 @@ from monoculture.metrics.failures import independent_item_failure_log
 from monoculture.metrics.loudness import QUIET_AGREEMENT
 from monoculture.metrics.pairwise import PairCounts, kappa_kernel
 from monoculture.metrics.voting import (
+    PluralityOutcome,
     _vote_options,
     independent_vote_item_probability,
     plurality_outcome,
@@ -166,9 +167,11 @@ def _summary_rows(
     responses: Responses,
     weights: np.ndarray,
     quiet_threshold: float,
+    outcome: PluralityOutcome,
     pair_draws: dict[str, list[np.ndarray]] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every headline figure for each row of item multiplicities ``weights``."""
+    """Every headline figure for each row of item multiplicities ``weights``
+    (``outcome``: the per-item plurality vote, which the weights do not change)."""
     observed = responses.observed
     errors = responses.errors
     right = (responses.correct * observed).astype(np.float32)
@@ -199,7 +202,6 @@ def _summary_rows(
         (weights[:, eligible] * np.exp(log_independent)).sum(axis=1), eligible_sums
     )
 
-    outcome = plurality_outcome(responses)
     scorable = np.isfinite(outcome.credit)
     wrong_vote = scorable & (outcome.credit == 0)
     quiet_wrong = wrong_vote & (outcome.agreement >= quiet_threshold)
@@ -235,10 +237,9 @@ def _summary_rows(
     return out
 
 
-def _item_counts(responses: Responses, quiet_threshold: float) -> dict[str, int]:
+def _item_counts(responses: Responses, outcome: PluralityOutcome) -> dict[str, int]:
     """How many items each figure rests on."""
     observed = responses.observed
-    outcome = plurality_outcome(responses)
     n_any = int(observed.any(axis=1).sum())
     n_scorable = int(np.isfinite(outcome.credit).sum())
     wrong = int((outcome.credit == 0).sum())
@@ -323,7 +324,8 @@ def run_bootstrap(
         raise InputError(f"bootstrap_summary: `n_resamples` must be >= 0; got {n_resamples}.")
     rng = np.random.default_rng(seed)
     ones = np.ones((1, responses.n_items), dtype=np.float32)
-    point = _summary_rows(responses, ones, quiet_threshold)
+    outcome = plurality_outcome(responses)
+    point = _summary_rows(responses, ones, quiet_threshold, outcome)
     samples: dict[str, list[np.ndarray]] = {name: [] for name in point}
     pair_samples: dict[str, list[np.ndarray]] = {}
     # Keep each chunk's resample-by-item arrays near a few hundred MB.
@@ -336,6 +338,7 @@ def run_bootstrap(
             responses,
             item_resample_weights(responses.n_items, size, rng),
             quiet_threshold,
+            outcome,
             pair_draws,
         )
         for name, values in rows.items():
@@ -346,7 +349,7 @@ def run_bootstrap(
         if progress is not None:
             progress(done, n_resamples)
     alpha = (1.0 - level) / 2.0
-    counts = _item_counts(responses, quiet_threshold)
+    counts = _item_counts(responses, outcome)
     method = (
         f"percentile item bootstrap, {n_resamples} resamples, level {level:g}, "
         f"seed {seed if isinstance(seed, int) else 'generator'}"
