@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from monoculture.errors import InputError
+from monoculture.metrics._arrays import safe_divide
 from monoculture.metrics._validate import check_fraction, check_responses
 from monoculture.metrics.agreement import icc_from_sums
 from monoculture.metrics.failures import independent_item_failure_log
@@ -93,11 +94,6 @@ def _nanmean_last(values: np.ndarray) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
-
-
 class _PairBlocks:
     """Pairs (i < j) in blocks, so per-item pair features never exceed ~128 MB."""
 
@@ -149,7 +145,7 @@ def _pair_means(
         if wrong_answered is not None and answers is not None:
             both_answered = wrong_answered[:, i] & wrong_answered[:, j]
             same = both_answered & (answers[:, i] == answers[:, j])
-            rate = _ratio(
+            rate = safe_divide(
                 _weighted_sums(weights, same.astype(np.float32)),
                 _weighted_sums(weights, both_answered.astype(np.float32)),
             )
@@ -158,8 +154,8 @@ def _pair_means(
             finite = np.isfinite(rate)
             same_total += np.where(finite, rate, 0.0).sum(axis=1)
             same_count += finite.sum(axis=1)
-    mean_kappa = _ratio(kappa_total, kappa_count)
-    mean_same = _ratio(same_total, same_count) if wrong_answered is not None else None
+    mean_kappa = safe_divide(kappa_total, kappa_count)
+    mean_same = safe_divide(same_total, same_count) if wrong_answered is not None else None
     return mean_kappa, mean_same
 
 
@@ -180,7 +176,7 @@ def _summary_rows(
 
     right_sums = _weighted_sums(weights, right)
     scored_sums = _weighted_sums(weights, scored)
-    acc = _ratio(right_sums, scored_sums)  # (R, A)
+    acc = safe_divide(right_sums, scored_sums)  # (R, A)
     out["best_agent_accuracy"] = np.nanmax(np.where(np.isfinite(acc), acc, -np.inf), axis=1)
     out["mean_agent_accuracy"] = _nanmean_last(acc)
 
@@ -196,9 +192,9 @@ def _summary_rows(
     all_wrong = eligible & (errors.sum(axis=1) == n_scored)
     per_item = np.stack([eligible, all_wrong], axis=1).astype(np.float32)
     eligible_sums, all_wrong_sums = _weighted_sums(weights, per_item).T
-    out["systemic_failure_rate"] = _ratio(all_wrong_sums, eligible_sums)
+    out["systemic_failure_rate"] = safe_divide(all_wrong_sums, eligible_sums)
     log_independent = independent_item_failure_log(observed[eligible], 1.0 - acc)
-    out["systemic_failure_rate_independent"] = _ratio(
+    out["systemic_failure_rate_independent"] = safe_divide(
         (weights[:, eligible] * np.exp(log_independent)).sum(axis=1), eligible_sums
     )
 
@@ -209,13 +205,13 @@ def _summary_rows(
         [scorable, np.where(scorable, outcome.credit, 0.0), wrong_vote, quiet_wrong], axis=1
     ).astype(np.float64)
     n_vote, credit, n_wrong_vote, n_quiet = _weighted_sums(weights, vote).T
-    out["plurality_accuracy"] = _ratio(credit, n_vote)
-    out["quiet_failure_share"] = _ratio(n_quiet, n_wrong_vote)
+    out["plurality_accuracy"] = safe_divide(credit, n_vote)
+    out["quiet_failure_share"] = safe_divide(n_quiet, n_wrong_vote)
     has_any = n_scored > 0
     independent_vote = independent_vote_item_probability(
         observed[has_any], acc, _vote_options(responses)[has_any]
     )
-    out["plurality_accuracy_independent"] = _ratio(
+    out["plurality_accuracy_independent"] = safe_divide(
         (weights[:, has_any] * independent_vote).sum(axis=1), weights[:, has_any].sum(axis=1)
     )
 

@@ -20,18 +20,14 @@ import numpy as np
 import pandas as pd
 
 from monoculture.errors import InputError
+from monoculture.metrics._arrays import agent_frame, safe_divide
 from monoculture.metrics._products import cross_counts, one_hot_counts
-from monoculture.metrics._validate import check_responses, require_answers, warn_undefined
+from monoculture.metrics._validate import check_responses, require_answers
 from monoculture.responses import Responses
 
 __all__ = ["capa"]
 
 CapaForm = Literal["auto", "probabilistic", "discrete"]
-
-
-def _divide(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
 
 
 def _gram(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -84,14 +80,12 @@ def capa(
         agreement = one_hot_counts(codes, max(1, len(responses.labels)))
         on_gold = (codes == gold[:, None]) & usable
     shared = cross_counts(usable)
-    p_i = _divide(_gram(on_gold, usable), shared)
+    p_i = safe_divide(_gram(on_gold, usable), shared)
     p_j = p_i.T
     inverse_wrong = np.where(counts > 1, 1.0 / np.maximum(counts - 1, 1), np.nan)
-    frac = _divide(_gram(usable * inverse_wrong[:, None], usable), shared)
-    observed = _divide(agreement, shared)
+    frac = safe_divide(_gram(usable * inverse_wrong[:, None], usable), shared)
+    observed = safe_divide(agreement, shared)
     expected = p_i * p_j + frac * (1.0 - p_i) * (1.0 - p_j)
     with np.errstate(divide="ignore", invalid="ignore"):
         kappa = np.where(expected < 1.0, (observed - expected) / (1.0 - expected), np.nan)
-    warn_undefined(kappa, "capa")
-    names = pd.Index(responses.agents, name="agent")
-    return pd.DataFrame(kappa, index=names, columns=names.rename("other"))
+    return agent_frame(kappa, responses, "capa")

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from monoculture.metrics._arrays import agent_frame
 from monoculture.metrics._products import cross_counts
-from monoculture.metrics._validate import check_responses, warn_undefined
+from monoculture.metrics._validate import check_responses
 from monoculture.responses import Responses
 
 __all__ = [
@@ -90,12 +91,6 @@ def rasch_fit(
     return RaschFit(ability, difficulty, p_right, iteration)
 
 
-def _frame(matrix: np.ndarray, responses: Responses, metric: str) -> pd.DataFrame:
-    warn_undefined(matrix, metric)
-    names = pd.Index(responses.agents, name="agent")
-    return pd.DataFrame(matrix, index=names, columns=names.rename("other"))
-
-
 def difficulty_adjusted_error_consistency(
     responses: Responses, *, fit: RaschFit | None = None
 ) -> pd.DataFrame:
@@ -117,7 +112,7 @@ def difficulty_adjusted_error_consistency(
         observed = (both_right + both_wrong) / shared
         expected = (p.T @ p + q.T @ q) / shared
         kappa = np.where(expected < 1, (observed - expected) / (1.0 - expected), np.nan)
-    return _frame(kappa, responses, "difficulty_adjusted_error_consistency")
+    return agent_frame(kappa, responses, "difficulty_adjusted_error_consistency")
 
 
 def residual_error_correlation(
@@ -135,4 +130,4 @@ def residual_error_correlation(
     with np.errstate(invalid="ignore", divide="ignore"):
         spread = (n * sum_xx - sum_x**2) * (n * sum_xx.T - sum_x.T**2)
         corr = np.where(spread > 0, (n * sum_xy - sum_x * sum_x.T) / np.sqrt(spread), np.nan)
-    return _frame(corr, responses, "residual_error_correlation")
+    return agent_frame(corr, responses, "residual_error_correlation")

@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from monoculture.metrics._arrays import agent_frame, safe_divide
 from monoculture.metrics._products import count_dtype, cross_counts, one_hot_counts
-from monoculture.metrics._validate import check_responses, require_answers, warn_undefined
+from monoculture.metrics._validate import check_responses, require_answers
 from monoculture.responses import Responses
 
 __all__ = [
@@ -67,11 +68,11 @@ class PairCounts:
 
     @cached_property
     def accuracy_i(self) -> np.ndarray:
-        return 1.0 - _divide(self.wrong_i, self.n)
+        return 1.0 - safe_divide(self.wrong_i, self.n)
 
     @cached_property
     def accuracy_j(self) -> np.ndarray:
-        return 1.0 - _divide(self.wrong_j, self.n)
+        return 1.0 - safe_divide(self.wrong_j, self.n)
 
     @cached_property
     def expected(self) -> np.ndarray:
@@ -80,8 +81,8 @@ class PairCounts:
 
     @cached_property
     def kappa(self) -> np.ndarray:
-        observed = _divide(self.n - self.wrong_i - self.wrong_j + 2.0 * self.both_wrong, self.n)
-        return _divide(observed - self.expected, 1.0 - self.expected)
+        observed = safe_divide(self.n - self.wrong_i - self.wrong_j + 2.0 * self.both_wrong, self.n)
+        return safe_divide(observed - self.expected, 1.0 - self.expected)
 
 
 def _counts_from_arrays(errors: np.ndarray, observed: np.ndarray) -> PairCounts:
@@ -112,11 +113,6 @@ def pair_counts(responses: Responses) -> PairCounts:
 # --------------------------------------------------------------------------- kernels
 # Each kernel takes count arrays of any matching shape (a leading batch axis for the
 # bootstrap included) and returns NaN where the statistic is undefined.
-def _divide(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(bottom != 0, top / np.where(bottom != 0, bottom, 1.0), np.nan)
-
-
 def _expected_agreement(p_i: np.ndarray, p_j: np.ndarray) -> np.ndarray:
     return p_i * p_j + (1.0 - p_i) * (1.0 - p_j)
 
@@ -130,14 +126,16 @@ def _kappa_bounds_kernel(c: PairCounts) -> tuple[np.ndarray, np.ndarray]:
     p_i, p_j, expected = c.accuracy_i, c.accuracy_j, c.expected
     most = np.minimum(p_i, p_j) + np.minimum(1.0 - p_i, 1.0 - p_j)
     least = 1.0 - (np.minimum(p_i, 1.0 - p_j) + np.minimum(1.0 - p_i, p_j))
-    return _divide(least - expected, 1.0 - expected), _divide(most - expected, 1.0 - expected)
+    return safe_divide(least - expected, 1.0 - expected), safe_divide(
+        most - expected, 1.0 - expected
+    )
 
 
 def _normalized_kernel(
     c: PairCounts, bounds: tuple[np.ndarray, np.ndarray] | None = None
 ) -> np.ndarray:
     low, high = bounds or _kappa_bounds_kernel(c)
-    return np.where(c.kappa >= 0, _divide(c.kappa, high), _divide(c.kappa, -low))
+    return np.where(c.kappa >= 0, safe_divide(c.kappa, high), safe_divide(c.kappa, -low))
 
 
 def _pvalue_kernel(c: PairCounts) -> np.ndarray:
@@ -145,8 +143,8 @@ def _pvalue_kernel(c: PairCounts) -> np.ndarray:
     # (1969), the test statsmodels' cohens_kappa reports; vectorised for 2 x 2 tables.
     p_i, p_j, expected = c.accuracy_i, c.accuracy_j, c.expected
     marg = p_i * p_j * (p_i + p_j) + (1 - p_i) * (1 - p_j) * ((1 - p_i) + (1 - p_j))
-    var0 = _divide(expected + expected**2 - marg, (1.0 - expected) ** 2 * c.n)
-    z = _divide(c.kappa, np.sqrt(np.where(var0 > 0, var0, np.nan)))
+    var0 = safe_divide(expected + expected**2 - marg, (1.0 - expected) ** 2 * c.n)
+    z = safe_divide(c.kappa, np.sqrt(np.where(var0 > 0, var0, np.nan)))
     return np.asarray(2.0 * stats.norm.sf(np.abs(z)))
 
 
@@ -155,29 +153,22 @@ def _copy_probability_kernel(c: PairCounts) -> np.ndarray:
     # answers independently; cp = kappa (1 - c_exp) / (1 - c_exp(source, source)).
     source = np.maximum(c.accuracy_i, c.accuracy_j)
     self_agreement = _expected_agreement(source, source)
-    return c.kappa * _divide(1.0 - c.expected, 1.0 - self_agreement)
+    return c.kappa * safe_divide(1.0 - c.expected, 1.0 - self_agreement)
 
 
 def _yules_q_kernel(c: PairCounts) -> np.ndarray:
     both_right = c.n - c.wrong_i - c.wrong_j + c.both_wrong
     concordant = c.both_wrong * both_right
     discordant = (c.wrong_i - c.both_wrong) * (c.wrong_j - c.both_wrong)
-    return _divide(concordant - discordant, concordant + discordant)
+    return safe_divide(concordant - discordant, concordant + discordant)
 
 
 def _phi_kernel(c: PairCounts) -> np.ndarray:
     spread = c.wrong_i * (c.n - c.wrong_i) * c.wrong_j * (c.n - c.wrong_j)
-    return _divide(c.both_wrong * c.n - c.wrong_i * c.wrong_j, np.sqrt(spread))
+    return safe_divide(c.both_wrong * c.n - c.wrong_i * c.wrong_j, np.sqrt(spread))
 
 
 # --------------------------------------------------------------------------- public
-def _frame(matrix: np.ndarray, responses: Responses, metric: str = "") -> pd.DataFrame:
-    if metric:
-        warn_undefined(matrix, metric)
-    names = pd.Index(responses.agents, name="agent")
-    return pd.DataFrame(matrix, index=names, columns=names.rename("other"))
-
-
 def _counts(
     responses: Responses, complete_only: bool, function: str
 ) -> tuple[Responses, PairCounts]:
@@ -200,7 +191,7 @@ def error_consistency(responses: Responses, *, complete_only: bool = False) -> p
         0.5
     """
     responses, counts = _counts(responses, complete_only, "error_consistency")
-    return _frame(kappa_kernel(counts), responses, "error_consistency")
+    return agent_frame(kappa_kernel(counts), responses, "error_consistency")
 
 
 def kappa_bounds(
@@ -212,7 +203,7 @@ def kappa_bounds(
     """
     responses, counts = _counts(responses, complete_only, "kappa_bounds")
     low, high = _kappa_bounds_kernel(counts)
-    return _frame(low, responses), _frame(high, responses)
+    return agent_frame(low, responses), agent_frame(high, responses)
 
 
 def normalized_error_consistency(
@@ -221,14 +212,14 @@ def normalized_error_consistency(
     """Error consistency divided by its bound: ``kappa / kappa_max`` when ``kappa >= 0``,
     ``kappa / |kappa_min|`` otherwise, so 1 means as consistent as the accuracies allow."""
     responses, counts = _counts(responses, complete_only, "normalized_error_consistency")
-    return _frame(_normalized_kernel(counts), responses, "normalized_error_consistency")
+    return agent_frame(_normalized_kernel(counts), responses, "normalized_error_consistency")
 
 
 def error_consistency_pvalue(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
     """Two-sided p-value of each pair's error consistency against independent agents with
     the same accuracies (z-test with the null variance of Fleiss, Cohen & Everitt 1969)."""
     responses, counts = _counts(responses, complete_only, "error_consistency_pvalue")
-    return _frame(_pvalue_kernel(counts), responses, "error_consistency_pvalue")
+    return agent_frame(_pvalue_kernel(counts), responses, "error_consistency_pvalue")
 
 
 def copy_probability(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
@@ -238,31 +229,33 @@ def copy_probability(responses: Responses, *, complete_only: bool = False) -> pd
     more accurate one with this probability and otherwise answers independently.
     """
     responses, counts = _counts(responses, complete_only, "copy_probability")
-    return _frame(_copy_probability_kernel(counts), responses, "copy_probability")
+    return agent_frame(_copy_probability_kernel(counts), responses, "copy_probability")
 
 
 def double_fault(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
     """Share of shared items on which both agents are wrong (Giacinto & Roli, 2001)."""
     responses, counts = _counts(responses, complete_only, "double_fault")
-    return _frame(_divide(counts.both_wrong, counts.n), responses, "double_fault")
+    return agent_frame(safe_divide(counts.both_wrong, counts.n), responses, "double_fault")
 
 
 def conditional_failure(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
     """``P(column agent wrong | row agent wrong)`` on shared items; not symmetric."""
     responses, counts = _counts(responses, complete_only, "conditional_failure")
-    return _frame(_divide(counts.both_wrong, counts.wrong_i), responses, "conditional_failure")
+    return agent_frame(
+        safe_divide(counts.both_wrong, counts.wrong_i), responses, "conditional_failure"
+    )
 
 
 def yules_q(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
     """Yule's Q of the 2 x 2 table of errors (Kuncheva & Whitaker, 2003)."""
     responses, counts = _counts(responses, complete_only, "yules_q")
-    return _frame(_yules_q_kernel(counts), responses, "yules_q")
+    return agent_frame(_yules_q_kernel(counts), responses, "yules_q")
 
 
 def error_phi(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
     """Pearson (phi) correlation of the two agents' error indicators on shared items."""
     responses, counts = _counts(responses, complete_only, "error_phi")
-    return _frame(_phi_kernel(counts), responses, "error_phi")
+    return agent_frame(_phi_kernel(counts), responses, "error_phi")
 
 
 def same_wrong_counts(responses: Responses) -> tuple[np.ndarray, np.ndarray]:
@@ -288,7 +281,7 @@ def same_wrong_rate(responses: Responses, *, complete_only: bool = False) -> pd.
     if complete_only:
         responses = responses.complete_only()
     same, both = same_wrong_counts(responses)
-    return _frame(_divide(same, both), responses, "same_wrong_rate")
+    return agent_frame(safe_divide(same, both), responses, "same_wrong_rate")
 
 
 def pairwise_metrics(
@@ -310,13 +303,13 @@ def pairwise_metrics(
         "normalized_error_consistency": _normalized_kernel(c, (low, high)),
         "error_consistency_pvalue": _pvalue_kernel(c),
         "copy_probability": _copy_probability_kernel(c),
-        "double_fault": _divide(c.both_wrong, c.n),
-        "conditional_failure": _divide(c.both_wrong, c.wrong_i),
+        "double_fault": safe_divide(c.both_wrong, c.n),
+        "conditional_failure": safe_divide(c.both_wrong, c.wrong_i),
         "yules_q": _yules_q_kernel(c),
         "error_phi": _phi_kernel(c),
         "shared_items": c.n,
     }
     if responses.answers is not None:
         same, both = same_wrong_counts(responses)
-        matrices["same_wrong_rate"] = _divide(same, both)
-    return {name: _frame(matrix, responses) for name, matrix in matrices.items()}
+        matrices["same_wrong_rate"] = safe_divide(same, both)
+    return {name: agent_frame(matrix, responses) for name, matrix in matrices.items()}
