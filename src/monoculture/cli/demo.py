@@ -24,7 +24,8 @@ from monoculture.synthetic import latent_swarm
 
 
 def demo_config() -> ExperimentConfig:
-    """The embedded demo experiment (a copy of examples/experiments/demo.toml)."""
+    """The embedded demo experiment (src/monoculture/experiment/demo.toml, shipped in the
+    package so that `make demo` runs from an installed copy too)."""
     import tomllib
 
     text = resources.files("monoculture.experiment").joinpath("demo.toml").read_text()
