@@ -27,14 +27,10 @@ from monoculture.experiment.runner import Progress as ProgressState
 from monoculture.report.terminal import render
 
 
-def _status(progress: ProgressState, started: float) -> str:
-    elapsed = time.monotonic() - started
-    rate = progress.done / elapsed if elapsed > 0 else 0.0
-    remaining = (progress.planned - progress.done) / rate if rate > 0 else float("nan")
-    eta = f"{remaining:.0f} s" if remaining == remaining else "?"
+def _counts(progress: ProgressState) -> str:
     return (
         f"calls {progress.done}/{progress.planned}  cache hits {progress.cached}  "
-        f"failures {progress.failed}  tokens {progress.tokens:,}  ETA {eta}"
+        f"failures {progress.failed}  tokens {progress.tokens:,}"
     )
 
 
@@ -91,7 +87,7 @@ def execute(
     seconds = time.monotonic() - started
     console.print(
         f"[bold]{config.name}[/bold] ({config.topology}): "
-        f"{_status(result.progress, started).split('  ETA')[0]} in {seconds:.1f} s"
+        f"{_counts(result.progress)} in {seconds:.1f} s"
     )
     rounds = sorted(result.analyses)
     for round_ in (rounds[0], rounds[-1]) if len(rounds) > 1 else rounds:

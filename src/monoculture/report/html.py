@@ -34,8 +34,6 @@ def _value(summary: dict[str, Any], key: str) -> float | None:
         return None
     if isinstance(entry, dict):
         return entry.get("value")
-    if hasattr(entry, "value"):
-        return float(entry.value)
     return float(entry)
 
 
@@ -44,8 +42,6 @@ def _interval(summary: dict[str, Any], key: str, fmt: str) -> str:
     low = high = None
     if isinstance(entry, dict):
         low, high = entry.get("ci_low"), entry.get("ci_high")
-    elif entry is not None and hasattr(entry, "ci_low"):
-        low, high = entry.ci_low, entry.ci_high
     if low is None or high is None:
         return ""
     return f" (95 % interval {fmt.format(low)} to {fmt.format(high)})"
