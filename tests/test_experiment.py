@@ -14,6 +14,7 @@ import pytest
 
 from monoculture.agents import CallError, ChatClient, RetryPolicy
 from monoculture.agents.fault_server import FaultServer
+from monoculture.cli.run import write_run
 from monoculture.experiment import ExperimentConfig, run_experiment
 from monoculture.experiment.store import request_key
 from monoculture.tasks import PROBE_FAMILIES, generate_probes
@@ -146,6 +147,7 @@ def test_scripted_swarm_debate_end_to_end(tmp_path: Path) -> None:
         }
     )
     result = run_experiment(config, tmp_path / "run")
+    write_run(result, tmp_path / "run")
     assert sorted(result.responses) == [0, 1, 2]
     assert result.analyses[0].verdict.startswith("SYNTHETIC DATA")
     assert {"right_to_wrong", "majority_adoption", "causal_conformity_effect"} <= set(

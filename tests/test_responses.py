@@ -136,10 +136,13 @@ BAD_CASES = {
     "correct not 0/1": (LONG.assign(correct=[1, 0, 2, 1, 0, 1, 0, 0]), r"must be 0 or 1"),
     "correct contradicts answers": (
         LONG.assign(correct=[0, 0, 1, 1, 0, 1, 0, 0]),
-        r"contradicts 'answer' == 'gold'",
+        r"contradicts answer == gold at data row",
     ),
-    "negative probabilities": (LONG.assign(probs=["[1.2, -0.2]"] * 8), r"must be >= 0"),
-    "probabilities not summing to 1": (LONG.assign(probs=["[0.5, 0.4]"] * 8), r"must sum to 1"),
+    "negative probabilities": (LONG.assign(probs=["[1.2, -0.2, 0, 0]"] * 8), r"must be >= 0"),
+    "probabilities not summing to 1": (
+        LONG.assign(probs=["[0.5, 0.4, 0, 0]"] * 8),
+        r"must sum to 1",
+    ),
     "one agent": (LONG[LONG.agent == "a"], r"at least 2 agents"),
     "empty": (LONG.iloc[:0], r"no rows"),
 }

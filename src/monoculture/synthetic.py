@@ -6,8 +6,6 @@ state the generating model, and `analyze` marks the verdict as synthetic.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 
@@ -69,21 +67,18 @@ def latent_swarm(
     answers = np.where(wrong, wrong_answer, gold[:, None])
     labels = [chr(65 + k) for k in range(n_options)]
     agents = [f"synthetic-{k:02d}" for k in range(n_agents)]
-    responses = Responses.from_arrays(
+    note = (
+        "synthetic: logistic latent-factor swarm with a shared blind spot "
+        f"(shared loading {shared_loading}, family loading {family_loading}, "
+        f"{n_families} families, lure share {lure_share})"
+    )
+    return Responses.from_arrays(
         answers=answers,
         gold=gold,
         agents=agents,
         items=[f"item-{k:05d}" for k in range(n_items)],
         labels=labels,
         agent_attrs=pd.DataFrame({"family": [f"family-{f}" for f in family]}),
-    )
-    note = (
-        "synthetic: logistic latent-factor swarm with a shared blind spot "
-        f"(shared loading {shared_loading}, family loading {family_loading}, "
-        f"{n_families} families, lure share {lure_share})"
-    )
-    return replace(
-        responses,
         input_summary=InputSummary(
             f"<synthetic latent_swarm seed={seed if isinstance(seed, int) else 'rng'}>",
             n_items * n_agents,

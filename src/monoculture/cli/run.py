@@ -85,6 +85,7 @@ def execute(
     else:
         result = run_experiment(config, output, cache=cache, executor=executor)  # type: ignore[arg-type]
     seconds = time.monotonic() - started
+    write_run(result, output)
     console.print(
         f"[bold]{config.name}[/bold] ({config.topology}): "
         f"{_counts(result.progress)} in {seconds:.1f} s"
@@ -109,6 +110,17 @@ def execute(
         f"Wrote {output}/ (ledger.sqlite, outcomes.csv, analysis-round-*.json, report-round-*.html)"
     )
     return result
+
+
+def write_run(result: ExperimentResult, output: Path) -> None:
+    """The run's files next to its ledger: outcomes.csv, analysis-round-N.json, and one CSV
+    per topology table (conformity.csv and oversight.csv are always written, maybe empty)."""
+    result.outcomes.drop(columns=["probs"]).to_csv(output / "outcomes.csv", index=False)
+    for round_, analysis in result.analyses.items():
+        (output / f"analysis-round-{round_}.json").write_text(analysis.to_json())
+    tables = {"conformity": result.conformity, "oversight": result.oversight, **result.tables}
+    for name, table in tables.items():
+        table.to_csv(output / f"{name}.csv", index=False)
 
 
 def run_command(

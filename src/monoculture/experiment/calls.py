@@ -1,45 +1,22 @@
-"""One call: who is asked what; its request, cache key, and parsed outcome."""
+"""A planned call as a chat request, a response as a parsed outcome, and scripted answers.
+
+`Call` and `Outcome` themselves belong to the topologies' planning protocol.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 from scipy.stats import norm
 
-from monoculture.agents.spec import AgentSpec
 from monoculture.tasks.extraction import extract_answer
-from monoculture.tasks.items import Item
+from monoculture.topologies.protocol import Call, Outcome
 
 __all__ = ["Call", "Outcome", "build_request", "outcome_from_response", "scripted_response"]
-
-
-@dataclass(frozen=True, eq=False)  # identity: two calls are never the same call
-class Call:
-    """An agent answering an item in a round. ``kind``: ``answer``, ``control`` (the same
-    question without peers, for the causal conformity effect) or ``judge`` (oversight)."""
-
-    agent: AgentSpec
-    item: Item
-    round: int
-    kind: str
-    user_prompt: str
-    judged_agent: str | None = None
-    letters: tuple[str, ...] = ()  # allowed answers when constrained
-
-
-@dataclass
-class Outcome:
-    call: Call
-    answer: str | None  # parsed (a letter, yes/no for judges, or normalised free text)
-    probs: dict[str, float] | None
-    status: str  # ok | cached | failed
-    error: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
 
 
 def build_request(call: Call, *, constrain: bool) -> dict[str, Any]:
@@ -86,7 +63,9 @@ def _letter_probs(
     return {k: v / total for k, v in mass.items()}
 
 
-def outcome_from_response(call: Call, response: dict[str, Any], status: str) -> Outcome:
+def outcome_from_response(
+    call: Call, response: dict[str, Any], status: Literal["ok", "cached"]
+) -> Outcome:
     text = response.get("text")
     if call.kind == "judge":
         words = (text or "").strip().lower()
@@ -110,7 +89,7 @@ def _unit(*parts: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def scripted_response(call: Call, peer_answers: list[str]) -> dict[str, Any]:
+def scripted_response(call: Call, peer_answers: Sequence[str]) -> dict[str, Any]:
     """A synthetic latent-factor agent: right when ability + shared blind spot + own noise
     say so; wrong answers go to the item's shared lure; with peers, it follows their
     plurality with probability 0.3. Deterministic given agent, item, round and seed."""

@@ -29,10 +29,11 @@ import itertools
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monoculture._toml import read_toml, validate
 from monoculture.agents.spec import AgentSpec
+from monoculture.topologies import TOPOLOGIES
 
 __all__ = ["AgentGrid", "ExperimentConfig", "load_experiment"]
 
@@ -137,7 +138,11 @@ class ExperimentConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = "experiment"
-    topology: Literal["independent", "debate", "cascade", "oversight"] = "independent"
+    topology: str = Field(
+        "independent",
+        description="A name in monoculture.topologies.TOPOLOGIES: independent, debate, "
+        "cascade, oversight, or one registered with register_topology.",
+    )
     rounds: int = Field(2, ge=0, description="Debate rounds after the independent one.")
     repetitions: int = Field(1, ge=1)
     conformity_control: bool = Field(
@@ -154,10 +159,17 @@ class ExperimentConfig(BaseModel):
     supervisors: AgentGrid | None = None
     endpoint: EndpointSpec = Field(default_factory=lambda: EndpointSpec.model_validate({}))
 
+    @field_validator("topology")
+    @classmethod
+    def _known_topology(cls, name: str) -> str:
+        if name not in TOPOLOGIES:
+            raise ValueError(f"unknown topology {name!r}; choose one of {sorted(TOPOLOGIES)}")
+        return name
+
     @model_validator(mode="after")
     def _check(self) -> ExperimentConfig:
-        if self.topology == "oversight" and self.supervisors is None:
-            raise ValueError("topology 'oversight' needs a [supervisors] grid")
+        if TOPOLOGIES[self.topology].needs_supervisors and self.supervisors is None:
+            raise ValueError(f"topology {self.topology!r} needs a [supervisors] grid")
         if self.agents.backend == "openai" and not self.endpoint.base_url:
             raise ValueError("backend 'openai' needs endpoint.base_url")
         return self

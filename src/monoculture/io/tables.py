@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -86,47 +85,17 @@ def read_responses(
 ) -> Responses:
     """Read a long table of responses, optionally with agent and item attribute tables.
 
-    ``columns`` are passed to `Responses.from_long` (``item_col``, ``agent_col``, ...).
-    The agent table needs the agent column; the item table needs the item column.
+    ``columns`` name the table's columns (``item_col``, ``agent_col``, ... as in
+    `Responses.from_long`). The agent table needs the agent column; the item table needs
+    the item column.
     """
-    table = read_table(path)
-    responses = Responses.from_long(table, source=str(path), **columns)
+    responses = Responses.from_long(read_table(path), source=str(path), **columns)
     if agents is not None:
-        agent_table = read_table(agents)
         responses = responses.with_agent_attributes(
-            agent_table, agent_col=columns.get("agent_col", "agent")
+            read_table(agents), agent_col=columns.get("agent_col", "agent"), source=str(agents)
         )
     if items is not None:
-        responses = _with_item_table(
-            responses, read_table(items), items, columns.get("item_col", "item_id")
+        responses = responses.with_item_attributes(
+            read_table(items), item_col=columns.get("item_col", "item_id"), source=str(items)
         )
     return responses
-
-
-def _with_item_table(
-    responses: Responses, table: pd.DataFrame, path: str | Path, item_col: str
-) -> Responses:
-    if item_col not in table.columns:
-        raise ReadError(
-            f"{path}: no column {item_col!r} (columns: {list(table.columns)}); the item table "
-            "needs the same item column as the responses (--item-col)."
-        )
-    if table[item_col].duplicated().any():
-        raise ReadError(f"{path}: item ids listed more than once; keep one row per item.")
-    attrs = table.set_index(item_col)
-    # Match ids by text so that 70 and "70" are the same item.
-    attrs.index = attrs.index.astype(str)
-    merged = attrs.reindex([str(i) for i in responses.item_ids])
-    merged.index = pd.Index(responses.item_ids)
-    for column in responses.item_attrs.columns:
-        if column not in merged.columns:
-            merged[column] = responses.item_attrs[column].to_numpy()
-    unmatched = int(merged.isna().all(axis=1).sum()) if len(merged.columns) else 0
-    notes = list(responses.input_summary.notes)
-    if unmatched:
-        notes.append(f"{unmatched} item(s) have no row in {path}.")
-    return replace(
-        responses,
-        item_attrs=merged,
-        input_summary=replace(responses.input_summary, notes=tuple(notes)),
-    )

@@ -18,7 +18,7 @@ with the beta-binomial probability (`beta_binomial_majority`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -156,9 +156,6 @@ def run_classification(config: ClassificationConfig) -> ClassificationResult:
                 items=[f"r{run}-s{t}-i{x}" for x in range(n_items)],
                 agent_attrs=pd.DataFrame({"constitution": constitution}),
                 item_attrs=pd.DataFrame({"step": np.full(n_items, t)}),
-            )
-            responses = replace(
-                responses,
                 input_summary=InputSummary(
                     f"<synthetic classification run={run} step={t}>",
                     right.size,

@@ -1,12 +1,49 @@
-"""Topologies: how agents see each other. Prompts for each, and conformity metrics."""
+"""Topologies: how agents see each other. One module per topology, each implementing the
+planning protocol of `monoculture.topologies.protocol`, and one line each in `TOPOLOGIES`.
 
+Also: the prompts they show, and the conformity and oversight metrics of their outcomes.
+"""
+
+from __future__ import annotations
+
+from monoculture.topologies.cascade import Cascade
 from monoculture.topologies.conformity import conformity_metrics, oversight_metrics
+from monoculture.topologies.debate import Debate
+from monoculture.topologies.independent import Independent
+from monoculture.topologies.oversight import Oversight
 from monoculture.topologies.prompts import cascade_prompt, debate_prompt, judge_prompt
+from monoculture.topologies.protocol import Call, Outcome, Swarm, Topology
 
 __all__ = [
+    "TOPOLOGIES",
+    "Call",
+    "Cascade",
+    "Debate",
+    "Independent",
+    "Outcome",
+    "Oversight",
+    "Swarm",
+    "Topology",
     "cascade_prompt",
     "conformity_metrics",
     "debate_prompt",
     "judge_prompt",
     "oversight_metrics",
+    "register_topology",
 ]
+
+TOPOLOGIES: dict[str, type[Topology]] = {
+    "independent": Independent,
+    "debate": Debate,
+    "cascade": Cascade,
+    "oversight": Oversight,
+}
+"""Name (the experiment's ``topology`` key) -> topology class."""
+
+
+def register_topology(name: str, topology: type[Topology]) -> None:
+    """Make ``topology`` available to experiments as ``topology = "name"`` (for plug-ins
+    outside this package; the built-in ones are listed in `TOPOLOGIES`)."""
+    if not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"register_topology: name must be a plain word; got {name!r}.")
+    TOPOLOGIES[name] = topology

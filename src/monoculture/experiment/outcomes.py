@@ -1,0 +1,75 @@
+"""Outcomes of calls as a table, and the `Responses` of each answer round."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from monoculture.io.long_table import responses_from_long
+from monoculture.responses import Responses
+from monoculture.tasks.extraction import gold_answer
+from monoculture.topologies.protocol import Outcome
+
+__all__ = ["outcome_table", "round_responses"]
+
+_LONG_COLUMNS = [
+    "item_id",
+    "agent",
+    "answer",
+    "gold",
+    "family",
+    "round",
+    "model",
+    "constitution",
+    "temperature",
+    "seed",
+    "role",
+    "probs",
+]
+
+
+def outcome_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:
+    """One row per call: who, what, round, kind, status, answer, gold, correct (NaN for a
+    failed call), the agent's settings, and the option probabilities (a list or None)."""
+    rows = []
+    for o in outcomes:
+        agent, item = o.call.agent, o.call.item
+        gold = gold_answer(item)
+        rows.append(
+            {
+                "agent": agent.name,
+                "item": item.id,
+                "round": o.call.round,
+                "kind": o.call.kind,
+                "judged_agent": o.call.judged_agent,
+                "status": o.status,
+                "answer": o.answer,
+                "gold": gold,
+                "correct": float(o.answer == gold) if o.status != "failed" else float("nan"),
+                "family": item.family,
+                "model": agent.model,
+                "constitution": agent.constitution_name,
+                "temperature": agent.temperature,
+                "seed": agent.seed,
+                "role": agent.role,
+                "probs": None if o.probs is None else [o.probs[k] for k in item.letters],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def round_responses(table: pd.DataFrame, round_: int, source: str) -> Responses:
+    """The `Responses` of one answer round of an `outcome_table`; failed calls are left out
+    and counted in the input summary."""
+    rows = table[(table["kind"] == "answer") & (table["round"] == round_)]
+    ok = rows[rows["status"] != "failed"]
+    long = ok.rename(columns={"item": "item_id"})[_LONG_COLUMNS]
+    if long["probs"].isna().any() or not len(long):
+        long = long.drop(columns=["probs"])
+    failed = int((rows["status"] == "failed").sum())
+    return responses_from_long(
+        long,
+        source=f"{source} round {round_}",
+        left_out={"calls that failed after retries (see the ledger)": failed} if failed else None,
+    )
