@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from monoculture import InputError, Responses, analyze
-from monoculture.analysis_schema import SCHEMA_VERSION, AnalysisDocument
+from monoculture.analysis_schema import SCHEMA_VERSION, AnalysisDocument, Interval
 from monoculture.synthetic import latent_swarm
 
 REQUIRED_SUMMARY = [
@@ -35,10 +35,13 @@ def result():  # type: ignore[no-untyped-def]
 
 def test_summary_has_every_required_key(result) -> None:  # type: ignore[no-untyped-def]
     for key in REQUIRED_SUMMARY:
-        entry = result.summary[key]
-        if isinstance(entry, dict):
-            assert set(entry) == {"value", "ci_low", "ci_high"}
-            assert entry["ci_low"] <= entry["value"] <= entry["ci_high"], key
+        entry = getattr(result.summary, key)
+        if isinstance(entry, Interval):
+            assert entry.ci_low <= entry.value <= entry.ci_high, key
+            assert entry.n is not None, key
+            assert 0 < entry.n <= 400, key
+            assert entry.method is not None
+            assert "100 resamples" in entry.method, key
         else:
             assert isinstance(entry, int), key
 
@@ -49,7 +52,7 @@ def test_json_is_versioned_and_round_trips(result) -> None:  # type: ignore[no-u
     assert document["version"] == SCHEMA_VERSION
     assert document["input"]["synthetic"] is True
     parsed = AnalysisDocument.model_validate(document)
-    assert parsed.summary["n_agents"] == 8
+    assert parsed.summary.n_agents == 8
     matrix = np.array(document["pairwise"]["matrices"]["error_consistency"], dtype=float)
     assert matrix.shape == (8, 8)
     assert document["pairwise"]["agents"] == document["clusters"]["order"]
@@ -68,16 +71,16 @@ def test_shared_blind_spot_lowers_effective_agents() -> None:
         latent_swarm(n_agents=10, n_items=1500, shared_loading=0.0, family_loading=0.0, seed=4),
         bootstrap=0,
     )
-    assert correlated.summary["effective_agents"]["value"] < 2.5
+    assert correlated.summary.effective_agents.value < 2.5
     assert (
-        hardness_only.summary["effective_agents"]["value"]
-        > correlated.summary["effective_agents"]["value"] + 1.5
+        hardness_only.summary.effective_agents.value
+        > correlated.summary.effective_agents.value + 1.5
     )
     # Regularised JML leaves a small negative bias (about -1/(n_agents - 1) at most).
-    assert abs(hardness_only.summary["mean_difficulty_adjusted_error_consistency"]) < 0.06
+    assert abs(hardness_only.summary.mean_difficulty_adjusted_error_consistency) < 0.06
     assert (
-        correlated.summary["systemic_failure_rate"]["value"]
-        > 10 * correlated.summary["systemic_failure_rate_independent"]["value"]
+        correlated.summary.systemic_failure_rate.value
+        > 10 * correlated.summary.systemic_failure_rate_independent.value
     )
 
 
@@ -86,15 +89,15 @@ def test_correctness_only_input_works() -> None:
     correct = (rng.random((300, 4)) < 0.7).astype(float)
     correct[:10, 0] = np.nan
     out = analyze(Responses.from_arrays(correct=correct), bootstrap=20)
-    assert out.summary["mean_same_wrong"] is None
-    assert out.summary["n_complete_items"] == 290
+    assert out.summary.mean_same_wrong is None
+    assert out.summary.n_complete_items == 290
     json.loads(out.to_json())
 
 
 def test_complete_only_restricts_items() -> None:
     swarm = latent_swarm(n_agents=4, n_items=100, seed=1)
     out = analyze(swarm.select(items=np.arange(100)), bootstrap=0, complete_only=True)
-    assert out.summary["n_items"] == 100
+    assert out.summary.n_items == 100
 
 
 def test_bad_options_are_rejected() -> None:

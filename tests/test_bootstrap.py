@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from monoculture import Responses, metrics
-from monoculture.metrics.bootstrap import _interval, item_resample_weights, run_bootstrap
-from monoculture.metrics.pairwise import PairCounts, kappa_kernel
+from monoculture.metrics._bootstrap import _interval, item_resample_weights, run_bootstrap
+from monoculture.metrics._pairwise import PairCounts, kappa_kernel
 from tests.conftest import make_swarm
 
 
 def test_point_estimates_equal_the_public_metrics(swarm: Responses) -> None:
-    summary = metrics.bootstrap_summary(swarm, n_resamples=20, seed=1)
+    summary = metrics.bootstrap_summary(swarm, n_resamples=20, rng=1)
     kappa = metrics.error_consistency(swarm).to_numpy()
     upper = kappa[np.triu_indices(swarm.n_agents, k=1)]
     same = metrics.same_wrong_rate(swarm).to_numpy()[np.triu_indices(swarm.n_agents, k=1)]
@@ -33,8 +33,8 @@ def test_point_estimates_equal_the_public_metrics(swarm: Responses) -> None:
 
 
 def test_intervals_contain_the_estimate_and_widen_with_the_level(swarm: Responses) -> None:
-    narrow = metrics.bootstrap_summary(swarm, n_resamples=400, level=0.5, seed=2)
-    wide = metrics.bootstrap_summary(swarm, n_resamples=400, level=0.95, seed=2)
+    narrow = metrics.bootstrap_summary(swarm, n_resamples=400, level=0.5, rng=2)
+    wide = metrics.bootstrap_summary(swarm, n_resamples=400, level=0.95, rng=2)
     for name in ("mean_error_consistency", "plurality_accuracy", "icc"):
         assert wide[name].ci_low <= narrow[name].ci_low <= narrow[name].ci_high
         assert narrow[name].ci_high <= wide[name].ci_high
@@ -42,14 +42,14 @@ def test_intervals_contain_the_estimate_and_widen_with_the_level(swarm: Response
 
 
 def test_seeded_bootstrap_is_reproducible(swarm: Responses) -> None:
-    first = metrics.bootstrap_summary(swarm, n_resamples=50, seed=9)
-    second = metrics.bootstrap_summary(swarm, n_resamples=50, seed=9)
+    first = metrics.bootstrap_summary(swarm, n_resamples=50, rng=9)
+    second = metrics.bootstrap_summary(swarm, n_resamples=50, rng=9)
     assert first == second
 
 
 def test_pair_intervals_surround_the_pair_estimates() -> None:
     swarm = make_swarm(seed=8)
-    result = run_bootstrap(swarm, n_resamples=200, seed=4)
+    result = run_bootstrap(swarm, n_resamples=200, rng=4)
     low, high = result.pair_intervals["error_consistency"]
     kappa = metrics.error_consistency(swarm).to_numpy()
     inside = (low <= kappa + 1e-12) & (kappa - 1e-12 <= high)

@@ -44,14 +44,15 @@ def test_readme_correlation_figures(mmlu) -> None:  # type: ignore[no-untyped-de
 
 def test_thirty_one_models_behave_like_about_three(mmlu) -> None:  # type: ignore[no-untyped-def]
     result = analyze(mmlu, bootstrap=100, seed=0)
-    effective = result.summary["effective_agents"]
-    assert 2.0 < effective["value"] < 4.0
-    assert effective["ci_low"] < effective["value"] < effective["ci_high"]
+    effective = result.summary.effective_agents
+    assert effective is not None
+    assert effective.value is not None
+    assert 2.0 < effective.value < 4.0
+    assert effective.ci_low < effective.value < effective.ci_high  # type: ignore[operator]
     # README: "about 11 %" assuming 9 wrong options; with items.csv some items have fewer
     # options, so the uniform-error baseline is a little higher.
-    assert 1 / 9 < result.summary["mean_same_wrong_independent"] < 0.14
-    assert (
-        result.summary["systemic_failure_rate"]["value"]
-        > 1e5 * result.summary["systemic_failure_rate_independent"]["value"]
+    assert 1 / 9 < result.summary.mean_same_wrong_independent < 0.14
+    assert result.summary.value("systemic_failure_rate") > 1e5 * result.summary.value(
+        "systemic_failure_rate_independent"
     )
     assert result.verdict.startswith("31 agents behave like")

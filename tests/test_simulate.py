@@ -161,8 +161,9 @@ def test_analyze_recovers_the_configured_error_correlation() -> None:
     )
     responses = run_classification(config).responses[0][0]
     truth = latent_error_consistency(0.7, 0.5, 0.5)
-    estimate = analyze(responses, bootstrap=300, seed=1).summary["mean_error_consistency"]
-    assert estimate["ci_low"] <= truth <= estimate["ci_high"], (estimate, truth)
+    estimate = analyze(responses, bootstrap=300, seed=1).summary.mean_error_consistency
+    assert estimate is not None
+    assert estimate.ci_low <= truth <= estimate.ci_high, (estimate, truth)  # type: ignore[operator]
 
 
 def test_seeded_runs_are_bit_for_bit_reproducible() -> None:

@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import silhouette_score
 
 from monoculture import metrics
-from monoculture.metrics.structure import _silhouette
+from monoculture.metrics._structure import _silhouette
 from monoculture.synthetic import latent_swarm
 
 
@@ -41,7 +41,7 @@ def test_attribute_association_finds_the_family() -> None:
         {"family": swarm.agent_attrs["family"].to_numpy(), "noise": list("xyzxyzzyx")},
         index=swarm.agents,
     )
-    table = metrics.attribute_association(kappa, attrs, n_permutations=499, seed=0)
+    table = metrics.attribute_association(kappa, attrs, n_permutations=499, rng=0)
     family = table.set_index("attribute").loc["family"]
     assert family["difference"] > 0.2
     assert family["p_value"] < 0.01

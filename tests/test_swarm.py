@@ -123,7 +123,7 @@ def test_independent_k_of_n_is_binomial() -> None:
 
 
 def test_vote_curve_ends_match_single_agents_and_whole_swarm(complete_swarm: Responses) -> None:
-    curve = metrics.vote_accuracy_curve(complete_swarm, n_subsets=200, seed=1)
+    curve = metrics.vote_accuracy_curve(complete_swarm, n_subsets=200, rng=1)
     assert len(curve) == complete_swarm.n_agents
     mean_single = metrics.accuracy(complete_swarm).mean()
     # Size 1 averages random single agents; gold-unknown items do not arise here.

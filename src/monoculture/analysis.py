@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 
 from monoculture import metrics
-from monoculture.analysis_schema import AnalysisDocument
+from monoculture.analysis_schema import AnalysisDocument, Interval, Summary
 from monoculture.errors import InputError, UndefinedMetricWarning
-from monoculture.metrics.bootstrap import Estimate, run_bootstrap
-from monoculture.metrics.loudness import QUIET_AGREEMENT
+from monoculture.metrics._arrays import label_counts
+from monoculture.metrics._bootstrap import Estimate, run_bootstrap
+from monoculture.metrics._loudness import QUIET_AGREEMENT, aurc_of_curve
+from monoculture.metrics._validate import check_count, check_fraction
 from monoculture.responses import InputSummary, Responses
 
 __all__ = ["Analysis", "analyze"]
@@ -30,10 +32,10 @@ _SYSTEMIC_ITEMS = 25
 
 @dataclass(frozen=True)
 class Analysis:
-    """The result of `analyze`. ``summary`` holds the headline figures (numbers or
-    ``{"value", "ci_low", "ci_high"}``); the other fields hold tables for reports."""
+    """The result of `analyze`. ``summary`` holds the headline figures, typed (an
+    `Interval` for each figure with one); the other fields hold tables for reports."""
 
-    summary: dict[str, Any]
+    summary: Summary
     verdict: str
     agents: pd.DataFrame
     pairwise: dict[str, pd.DataFrame]
@@ -119,13 +121,6 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
-def _quiet(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call a metric whose undefined cells are expected and reported in the document."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedMetricWarning)
-        return function(*args, **kwargs)
-
-
 def _upper_mean(frame: pd.DataFrame) -> float:
     values = frame.to_numpy(dtype=np.float64)
     upper = values[np.triu_indices(len(values), k=1)]
@@ -190,12 +185,8 @@ def _systemic_items(responses: Responses) -> pd.DataFrame:
     top_code = np.full(responses.n_items, -1)
     top_share = np.zeros(responses.n_items)
     if responses.answers is not None and len(responses.labels):
-        n_labels = len(responses.labels)
         codes = np.where(wrong & (responses.answers >= 0), responses.answers, -1)
-        items, agents = np.nonzero(codes >= 0)
-        counts = np.bincount(
-            items * n_labels + codes[items, agents], minlength=responses.n_items * n_labels
-        ).reshape(responses.n_items, n_labels)
+        counts = label_counts(codes, len(responses.labels))
         top_code = np.where(counts.max(axis=1) > 0, counts.argmax(axis=1), -1)
         top_share = counts.max(axis=1) / np.maximum(n_wrong, 1)
     order = np.lexsort((-top_share, -n_scored, -share))[:_SYSTEMIC_ITEMS]
@@ -218,15 +209,13 @@ def _systemic_items(responses: Responses) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _verdict(summary: dict[str, Any], synthetic: bool) -> str:
+def _verdict(summary: Summary, synthetic: bool) -> str:
     def value(name: str) -> float:
-        entry = summary.get(name)
-        if isinstance(entry, dict):
-            return float("nan") if entry["value"] is None else float(entry["value"])
-        return float("nan") if entry is None else float(entry)
+        number = summary.value(name)
+        return float("nan") if number is None else number
 
     prefix = "SYNTHETIC DATA: " if synthetic else ""
-    n = summary["n_agents"]
+    n = summary.n_agents
     effective = value("effective_agents")
     if np.isfinite(effective):
         head = f"{n} agents behave like {effective:.1f} independent agents"
@@ -264,18 +253,46 @@ def analyze(
     Example:
         >>> from monoculture.synthetic import latent_swarm
         >>> result = analyze(latent_swarm(n_agents=5, n_items=200, seed=1), bootstrap=50)
-        >>> sorted(result.summary)[:3]
-        ['aurc', 'best_agent_accuracy', 'effective_agents']
+        >>> result.summary.n_agents, result.summary.effective_agents.n
+        (5, 200)
     """
     if not isinstance(responses, Responses):
         raise InputError(f"analyze: expected a Responses; got {type(responses).__name__}.")
-    if bootstrap < 0:
-        raise InputError(f"analyze: `bootstrap` must be >= 0; got {bootstrap}.")
+    check_count(bootstrap, "bootstrap", "analyze", minimum=0)
+    check_count(seed, "seed", "analyze", minimum=0)
+    check_fraction(level, "level", "analyze")
+    check_fraction(quiet_threshold, "quiet_threshold", "analyze")
     if complete_only:
         responses = responses.complete_only()
         if responses.n_items == 0:
             raise InputError("analyze: complete_only=True leaves no item scored by every agent.")
+    # Undefined figures are expected for some data and are written as null in the document,
+    # so their warnings stop here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        return _measure(
+            responses,
+            bootstrap=bootstrap,
+            seed=seed,
+            complete_only=complete_only,
+            level=level,
+            quiet_threshold=quiet_threshold,
+            synthetic=synthetic,
+            progress=progress,
+        )
 
+
+def _measure(
+    responses: Responses,
+    *,
+    bootstrap: int,
+    seed: int,
+    complete_only: bool,
+    level: float,
+    quiet_threshold: float,
+    synthetic: bool,
+    progress: Callable[[str, int, int], None] | None,
+) -> Analysis:
     def report(stage: str) -> Callable[[int, int], None]:
         return lambda done, total: progress(stage, done, total) if progress else None
 
@@ -283,22 +300,20 @@ def analyze(
         responses,
         n_resamples=bootstrap,
         level=level,
-        seed=seed,
+        rng=seed,
         quiet_threshold=quiet_threshold,
         progress=report("bootstrap"),
     )
-    pairwise = _quiet(metrics.pairwise_metrics, responses)
+    pairwise = metrics.pairwise_metrics(responses)
     fit = metrics.rasch_fit(responses)
-    pairwise["difficulty_adjusted_error_consistency"] = _quiet(
-        metrics.difficulty_adjusted_error_consistency, responses, fit=fit
+    pairwise["difficulty_adjusted_error_consistency"] = (
+        metrics.difficulty_adjusted_error_consistency(responses, fit=fit)
     )
-    pairwise["residual_error_correlation"] = _quiet(
-        metrics.residual_error_correlation, responses, fit=fit
-    )
+    pairwise["residual_error_correlation"] = metrics.residual_error_correlation(responses, fit=fit)
     if responses.gold is not None and (
         responses.answers is not None or responses.probs is not None
     ):
-        pairwise["capa"] = _quiet(metrics.capa, responses)
+        pairwise["capa"] = metrics.capa(responses)
     names = pd.Index(responses.agents, name="agent")
     intervals = {
         name: (
@@ -320,47 +335,51 @@ def analyze(
         agents[str(column)] = responses.agent_attrs[column].to_numpy()
     attributes = (
         metrics.attribute_association(
-            pairwise["error_consistency"], responses.agent_attrs, seed=seed
+            pairwise["error_consistency"], responses.agent_attrs, rng=seed
         )
         if len(responses.agent_attrs.columns)
         else pd.DataFrame()
     )
-    complete = responses.complete_only()
-    k_of_n = metrics.k_of_n_failure_curve(responses) if complete.n_items else pd.DataFrame()
-    risk = metrics.risk_coverage_curve(responses)
-    widths = np.diff(np.r_[0.0, risk["coverage"].to_numpy()])
+    # The k-of-n curve needs items every agent was scored on; without any the report
+    # leaves the figure out rather than drawing NaN.
+    has_complete = bool(responses.complete_items.any())
+    k_of_n = metrics.k_of_n_failure_curve(responses) if has_complete else pd.DataFrame()
+    risk = metrics.risk_coverage_curve(responses, threshold=quiet_threshold)
 
-    summary: dict[str, Any] = {
-        "n_items": responses.n_items,
-        "n_agents": responses.n_agents,
-        "n_rows": responses.input_summary.rows_used,
-        "n_complete_items": int(responses.complete_items.sum()),
-    }
-    for name, estimate in boot.estimates.items():
-        summary[name] = estimate.to_dict()
-    summary.setdefault("mean_same_wrong", None)
-    summary["mean_same_wrong_independent"] = _clean(_same_wrong_independent(responses))
-    summary.setdefault("icc", None)
-    summary.setdefault("effective_agents", None)
-    summary["quiet_threshold"] = quiet_threshold
-    summary["aurc"] = _clean(float((widths * risk["risk"].to_numpy()).sum()))
+    def interval(name: str) -> Interval | None:
+        estimate = boot.estimates.get(name)
+        return None if estimate is None else Interval(**estimate.to_dict())
+
     has_answers = responses.answers is not None
-    summary["fleiss_kappa"] = (
-        _clean(_safe(metrics.fleiss_kappa, responses)) if has_answers else None
+    summary = Summary(
+        n_items=responses.n_items,
+        n_agents=responses.n_agents,
+        n_rows=responses.input_summary.rows_used,
+        n_complete_items=int(responses.complete_items.sum()),
+        best_agent_accuracy=interval("best_agent_accuracy"),
+        mean_agent_accuracy=interval("mean_agent_accuracy"),
+        mean_error_consistency=interval("mean_error_consistency"),
+        mean_same_wrong=interval("mean_same_wrong"),
+        systemic_failure_rate=interval("systemic_failure_rate"),
+        systemic_failure_rate_independent=interval("systemic_failure_rate_independent"),
+        plurality_accuracy=interval("plurality_accuracy"),
+        quiet_failure_share=interval("quiet_failure_share"),
+        plurality_accuracy_independent=interval("plurality_accuracy_independent"),
+        icc=interval("icc"),
+        effective_agents=interval("effective_agents"),
+        mean_same_wrong_independent=_clean(_same_wrong_independent(responses)),
+        quiet_threshold=quiet_threshold,
+        aurc=_clean(aurc_of_curve(risk)),
+        fleiss_kappa=_clean(metrics.fleiss_kappa(responses)) if has_answers else None,
+        krippendorff_alpha=_clean(metrics.krippendorff_alpha(responses)) if has_answers else None,
+        mean_error_phi=_clean(_upper_mean(pairwise["error_phi"])),
+        mean_capa=_clean(_upper_mean(pairwise["capa"])) if "capa" in pairwise else None,
+        mean_difficulty_adjusted_error_consistency=_clean(
+            _upper_mean(pairwise["difficulty_adjusted_error_consistency"])
+        ),
+        mean_residual_error_correlation=_clean(_upper_mean(pairwise["residual_error_correlation"])),
+        n_clusters=clusters.n_clusters,
     )
-    summary["krippendorff_alpha"] = (
-        _clean(metrics.krippendorff_alpha(responses)) if has_answers else None
-    )
-    summary["mean_error_phi"] = _clean(_upper_mean(pairwise["error_phi"]))
-    summary["mean_capa"] = _clean(_upper_mean(pairwise["capa"])) if "capa" in pairwise else None
-    summary["mean_difficulty_adjusted_error_consistency"] = _clean(
-        _upper_mean(pairwise["difficulty_adjusted_error_consistency"])
-    )
-    summary["mean_residual_error_correlation"] = _clean(
-        _upper_mean(pairwise["residual_error_correlation"])
-    )
-    summary["n_clusters"] = clusters.n_clusters
-
     settings = {
         "bootstrap": bootstrap,
         "seed": seed,
@@ -378,7 +397,7 @@ def analyze(
         top_pairs=_top_pairs(pairwise, intervals),
         clusters=clusters,
         k_of_n=k_of_n,
-        vote_curve=metrics.vote_accuracy_curve(responses, seed=seed),
+        vote_curve=metrics.vote_accuracy_curve(responses, rng=seed),
         risk_coverage=risk,
         attributes=attributes,
         systemic_items=_systemic_items(responses),
@@ -387,11 +406,3 @@ def analyze(
         estimates=boot.estimates,
         synthetic=synthetic,
     )
-
-
-def _safe(function: Callable[[Responses], float], responses: Responses) -> float:
-    """A figure that may be undefined for this input (e.g. no item answered by all)."""
-    try:
-        return function(responses)
-    except InputError:
-        return float("nan")

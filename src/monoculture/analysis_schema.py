@@ -23,17 +23,81 @@ __all__ = [
     "SCHEMA_VERSION",
     "AnalysisDocument",
     "Interval",
+    "Summary",
     "read_document",
 ]
 
 
 class Interval(BaseModel):
-    """A figure with its bootstrap interval."""
+    """A figure with its bootstrap interval, the items it rests on and how the interval was
+    made (``n`` and ``method`` are absent from documents written before they were added)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
     value: float | None = Field(description="The estimate on the data as given.")
     ci_low: float | None = Field(description="Lower bound of the percentile interval.")
     ci_high: float | None = Field(description="Upper bound of the percentile interval.")
+    n: int | None = Field(default=None, description="Number of items the figure rests on.")
+    method: str | None = Field(
+        default=None, description="How the interval was made (resamples, level, seed)."
+    )
+
+
+class Summary(BaseModel):
+    """The headline figures. Figures with an interval are `Interval` objects; the others
+    are numbers; ``null`` where a figure is undefined for the data (or, for
+    ``mean_same_wrong``, ``fleiss_kappa`` and ``krippendorff_alpha``, needs answers)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    n_items: int = Field(description="Items used.")
+    n_agents: int = Field(description="Agents used.")
+    n_rows: int = Field(description="Scored (item, agent) cells.")
+    n_complete_items: int = Field(description="Items scored for every agent.")
+    best_agent_accuracy: Interval | None = Field(description="Accuracy of the best agent.")
+    mean_agent_accuracy: Interval | None = Field(description="Mean accuracy of the agents.")
+    mean_error_consistency: Interval | None = Field(
+        description="Mean over pairs of Cohen's kappa on correct/incorrect."
+    )
+    mean_same_wrong: Interval | None = Field(
+        description="Mean over pairs of P(same answer | both wrong, both parsed)."
+    )
+    systemic_failure_rate: Interval | None = Field(
+        description="Items (scored by >= 2 agents) on which every scored agent is wrong."
+    )
+    systemic_failure_rate_independent: Interval | None = Field(
+        description="The same for independent agents with these accuracies."
+    )
+    plurality_accuracy: Interval | None = Field(
+        description="Accuracy of the plurality vote (fair tie-break)."
+    )
+    quiet_failure_share: Interval | None = Field(
+        description="Wrong plurality votes with agreement >= quiet_threshold."
+    )
+    plurality_accuracy_independent: Interval | None = Field(
+        description="Plurality accuracy of independent agents with these accuracies."
+    )
+    icc: Interval | None = Field(description="ICC(3,1) of errors on complete items.")
+    effective_agents: Interval | None = Field(description="n / (1 + (n - 1) icc).")
+    mean_same_wrong_independent: float | None = Field(
+        description="mean_same_wrong if errors spread uniformly over the wrong options."
+    )
+    quiet_threshold: float = Field(description="Agreement at or above which a vote is quiet.")
+    aurc: float | None = Field(description="Area under the risk-coverage curve.")
+    fleiss_kappa: float | None = Field(description="Fleiss' kappa on answers.")
+    krippendorff_alpha: float | None = Field(description="Krippendorff's alpha on answers.")
+    mean_error_phi: float | None = Field(description="Mean over pairs of the error phi.")
+    mean_capa: float | None = Field(description="Mean over pairs of CAPA.")
+    mean_difficulty_adjusted_error_consistency: float | None = Field(
+        description="Mean over pairs of error consistency beyond a Rasch model."
+    )
+    mean_residual_error_correlation: float | None = Field(
+        description="Mean over pairs of the Rasch residual correlation (Yen's Q3)."
+    )
+    n_clusters: int = Field(description="Clusters chosen by silhouette.")
+
+    def value(self, name: str) -> float | None:
+        """The number of a figure, with or without an interval; ``None`` when undefined."""
+        entry = getattr(self, name)
+        return entry.value if isinstance(entry, Interval) else entry
 
 
 class Settings(BaseModel):
@@ -96,10 +160,7 @@ class AnalysisDocument(BaseModel):
     verdict: str = Field(description="One-line verdict, e.g. '31 agents behave like 2.9 ...'.")
     input: InputInfo
     settings: Settings
-    summary: dict[str, float | int | Interval | None] = Field(
-        description="Headline figures: numbers, or {value, ci_low, ci_high}; see the README "
-        "for the list of keys."
-    )
+    summary: Summary
     agents: list[dict[str, object]] = Field(
         description="One record per agent: agent, accuracy, coverage, cluster, attributes."
     )

@@ -1,12 +1,17 @@
-"""The exception tree of monoculture.
+"""The exception and warning trees of monoculture.
 
 ::
 
     MonocultureError            base of everything this package raises on purpose
-    └── InputError              bad user input (file, table, array, option); the CLI
-        │                       prints its message and exits with status 2
-        ├── ReadError           a file that cannot be opened, parsed or is empty
-        └── SchemaError         a saved JSON of another schema or version
+    ├── InputError              bad user input (file, table, array, option); the CLI
+    │   │                       prints its message and exits with status 2
+    │   ├── ReadError           a file that cannot be opened, parsed or is empty
+    │   └── SchemaError         a saved JSON of another schema or version
+    └── CallError               a call to an agent's endpoint failed after every retry
+
+    RuntimeWarning
+    ├── UndefinedMetricWarning  a statistic is undefined for this input: returned as NaN
+    └── ConvergenceWarning      an iterative fit stopped before converging
 
 Every message names the input, states the rule, shows what was received and says how to
 fix it. Library code never uses ``assert`` on user input.
@@ -15,6 +20,8 @@ fix it. Library code never uses ``assert`` on user input.
 from __future__ import annotations
 
 __all__ = [
+    "CallError",
+    "ConvergenceWarning",
     "InputError",
     "MonocultureError",
     "ReadError",
@@ -42,3 +49,12 @@ class SchemaError(InputError):
 class UndefinedMetricWarning(RuntimeWarning):
     """A statistic is undefined for some input (e.g. kappa for an always-right agent) and is
     returned as NaN rather than a misleading number."""
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """An iterative fit (e.g. the Rasch model) reached its iteration limit first."""
+
+
+class CallError(MonocultureError):
+    """A call to an agent's endpoint failed after every retry; the message lists the
+    attempts' errors (HTTP status, timeout, malformed answer)."""

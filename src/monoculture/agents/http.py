@@ -18,13 +18,11 @@ from typing import Any
 
 import httpx
 
+from monoculture.errors import CallError
+
 __all__ = ["CallError", "CallResult", "ChatClient", "RetryPolicy"]
 
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
-
-
-class CallError(Exception):
-    """A call that failed for good (after retries), with the reason."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,16 @@
 """Metrics of correlated failure. Every public function takes a `Responses` first.
 
+Conventions, the same for every function here:
+
+- Undefined is NaN with an `UndefinedMetricWarning` naming the metric and the reason (e.g.
+  kappa for an agent always right on the shared items); `InputError` only for malformed
+  input or a missing requirement (no answers for an answer metric, no gold for CAPA).
+- ``complete_only=True`` keeps the items every agent was scored on, wherever missing cells
+  change the result; `icc`, `effective_agents`, `fleiss_kappa` and `k_of_n_failure_curve`
+  always use complete items, and `coverage` measures the missing cells, so they have none.
+- Functions that draw take ``rng``: an int seed, a `numpy.random.Generator`, or None.
+- Options are keyword-only and checked before any work, with one message shape.
+
 Per agent: `accuracy`, `coverage`. Pairwise (agent x agent DataFrames): `error_consistency`,
 `kappa_bounds`, `normalized_error_consistency`, `error_consistency_pvalue`,
 `copy_probability`, `capa`, `same_wrong_rate`, `conditional_failure`, `double_fault`,
@@ -11,23 +22,28 @@ Loudness: `quiet_failure_share`, `risk_coverage_curve`, `aurc`. Structure:
 `cluster_agents`, `attribute_association`. Intervals: `bootstrap_summary`.
 """
 
-from monoculture.metrics.agents import accuracy, coverage
-from monoculture.metrics.agreement import effective_agents, fleiss_kappa, icc, krippendorff_alpha
-from monoculture.metrics.bootstrap import Estimate, bootstrap_summary
-from monoculture.metrics.capa import capa
-from monoculture.metrics.difficulty import (
+from monoculture.metrics._agents import accuracy, coverage
+from monoculture.metrics._agreement import effective_agents, fleiss_kappa, icc, krippendorff_alpha
+from monoculture.metrics._bootstrap import Estimate, bootstrap_summary
+from monoculture.metrics._capa import capa
+from monoculture.metrics._difficulty import (
     RaschFit,
     difficulty_adjusted_error_consistency,
     rasch_fit,
     residual_error_correlation,
 )
-from monoculture.metrics.failures import (
+from monoculture.metrics._failures import (
     independent_systemic_failure_rate,
     k_of_n_failure_curve,
     systemic_failure_rate,
 )
-from monoculture.metrics.loudness import aurc, quiet_failure_share, risk_coverage_curve
-from monoculture.metrics.pairwise import (
+from monoculture.metrics._loudness import (
+    QUIET_AGREEMENT,
+    aurc,
+    quiet_failure_share,
+    risk_coverage_curve,
+)
+from monoculture.metrics._pairwise import (
     PairCounts,
     conditional_failure,
     copy_probability,
@@ -42,8 +58,8 @@ from monoculture.metrics.pairwise import (
     same_wrong_rate,
     yules_q,
 )
-from monoculture.metrics.structure import AgentClusters, attribute_association, cluster_agents
-from monoculture.metrics.voting import (
+from monoculture.metrics._structure import AgentClusters, attribute_association, cluster_agents
+from monoculture.metrics._voting import (
     PluralityOutcome,
     independent_vote_accuracy,
     plurality_accuracy,
@@ -52,6 +68,7 @@ from monoculture.metrics.voting import (
 )
 
 __all__ = [
+    "QUIET_AGREEMENT",
     "AgentClusters",
     "Estimate",
     "PairCounts",

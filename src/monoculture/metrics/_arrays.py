@@ -1,4 +1,5 @@
-"""Small array helpers every metric module shares."""
+"""Small array helpers every metric module shares: safe division, agent matrices, answer
+tallies per item, and Kish's effective number of agents."""
 
 from __future__ import annotations
 
@@ -19,9 +20,31 @@ def safe_divide(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
         return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
 
 
-def agent_frame(matrix: np.ndarray, responses: Responses, metric: str = "") -> pd.DataFrame:
-    """An agent x agent matrix as a DataFrame; warns when ``metric`` has undefined cells."""
-    if metric:
+def agent_frame(
+    matrix: np.ndarray, responses: Responses, metric: str | None = None
+) -> pd.DataFrame:
+    """An agent x agent matrix as a DataFrame; warns when ``metric`` has undefined cells
+    (``None`` for callers that report undefined cells themselves)."""
+    if metric is not None:
         warn_undefined(matrix, metric)
     names = pd.Index(responses.agents, name="agent")
     return pd.DataFrame(matrix, index=names, columns=names.rename("other"))
+
+
+def label_counts(codes: np.ndarray, n_labels: int) -> np.ndarray:
+    """``(n_items, n_labels)`` int64: how many agents gave each label on each item.
+
+    ``codes`` is ``(n_items, n_agents)`` with -1 for no answer (not counted).
+    """
+    n_items = codes.shape[0]
+    n_labels = max(1, n_labels)
+    items, agents = np.nonzero(codes >= 0)
+    flat = items * n_labels + codes[items, agents]
+    return np.bincount(flat, minlength=n_items * n_labels).reshape(n_items, n_labels)
+
+
+def kish_effective_agents(n_agents: int, icc: np.ndarray) -> np.ndarray:
+    """Kish's effective sample size for ``n_agents`` with intra-class correlation ``icc``:
+    ``n / (1 + (n - 1) icc)`` (Kish 1965, the design effect of a cluster); NaN where the
+    design effect is not positive."""
+    return safe_divide(np.full(np.shape(icc), float(n_agents)), 1.0 + (n_agents - 1) * icc)

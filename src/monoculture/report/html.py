@@ -12,10 +12,10 @@ import json
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 from scipy.cluster import hierarchy
 
-from monoculture.analysis_schema import AnalysisDocument
+from monoculture.analysis_schema import AnalysisDocument, Interval, Summary
+from monoculture.report._intervals import level_text
 
 __all__ = ["render_html"]
 
@@ -28,32 +28,22 @@ LABELLED_AGENTS = 60
 _BLUE, _ORANGE, _GREY, _RED = "#2563eb", "#ea580c", "#6b7280", "#dc2626"
 
 
-def _value(summary: dict[str, Any], key: str) -> float | None:
-    entry = summary.get(key)
-    if entry is None:
-        return None
-    if isinstance(entry, dict):
-        return entry.get("value")
-    return float(entry)
-
-
-def _interval(summary: dict[str, Any], key: str, fmt: str) -> str:
-    entry = summary.get(key)
-    low = high = None
-    if isinstance(entry, dict):
-        low, high = entry.get("ci_low"), entry.get("ci_high")
-    if low is None or high is None:
-        return ""
-    return f" (95 % interval {fmt.format(low)} to {fmt.format(high)})"
-
-
 def _sentences(doc: AnalysisDocument) -> list[str]:
-    """The key figures in plain words, each with its interval."""
-    s: dict[str, Any] = {
-        k: (v.model_dump() if isinstance(v, BaseModel) else v) for k, v in doc.summary.items()
-    }
+    """The key figures in plain words, each with its interval at the document's level."""
+    s = doc.summary
+    level = level_text(doc.settings.level)
+
+    def _value(summary: Summary, key: str) -> float | None:
+        return summary.value(key)
+
+    def _interval(summary: Summary, key: str, fmt: str) -> str:
+        entry = getattr(summary, key)
+        if not isinstance(entry, Interval) or entry.ci_low is None or entry.ci_high is None:
+            return ""
+        return f" ({level} interval {fmt.format(entry.ci_low)} to {fmt.format(entry.ci_high)})"
+
     out = []
-    n = s["n_agents"]
+    n = s.n_agents
     eff = _value(s, "effective_agents")
     if eff is not None:
         out.append(
@@ -62,7 +52,7 @@ def _sentences(doc: AnalysisDocument) -> list[str]:
             f"correlation of their errors is {_value(s, 'icc'):.2f}"
             f"{_interval(s, 'icc', '{:.2f}')}."
         )
-    same, same_ind = _value(s, "mean_same_wrong"), s.get("mean_same_wrong_independent")
+    same, same_ind = _value(s, "mean_same_wrong"), s.mean_same_wrong_independent
     if same is not None:
         tail = (
             f"; independent errors spread over the wrong options would give {same_ind:.0%}"
@@ -103,11 +93,11 @@ def _sentences(doc: AnalysisDocument) -> list[str]:
     if quiet is not None:
         out.append(
             f"Of the items where the vote is wrong, {quiet:.0%} are quiet failures: at least "
-            f"{s.get('quiet_threshold', 0.8):.0%} of the agents agree on the wrong answer"
+            f"{s.quiet_threshold:.0%} of the agents agree on the wrong answer"
             f"{_interval(s, 'quiet_failure_share', '{:.0%}')}, so no dissent signals the error."
         )
     kappa = _value(s, "mean_error_consistency")
-    adjusted = s.get("mean_difficulty_adjusted_error_consistency")
+    adjusted = s.mean_difficulty_adjusted_error_consistency
     if kappa is not None and adjusted is not None:
         out.append(
             f"The mean error consistency between two agents is {kappa:.2f}"
@@ -628,7 +618,7 @@ def render_html(document: AnalysisDocument) -> str:
 <h1>Correlated failure report</h1>
 {banner}
 <p class="note">{html.escape(doc.input.source)}: {doc.input.rows_used:,} of
-{doc.input.rows_read:,} rows used, {summary["n_items"]:,} items x {summary["n_agents"]} agents.
+{doc.input.rows_read:,} rows used, {summary.n_items:,} items x {summary.n_agents} agents.
 {html.escape(doc.settings.interval_method)}. {html.escape(doc.generated_by)}.</p>
 <div class="verdict" id="verdict">{html.escape(doc.verdict)}</div>
 <section><h2>Key figures</h2><ul class="figures" id="key-figures">{sentences}</ul>

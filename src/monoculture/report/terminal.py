@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.table import Table
 
 from monoculture.analysis import Analysis
+from monoculture.analysis_schema import Interval
+from monoculture.report._intervals import bounds_text, level_text
 
 _FIGURES = [
     ("effective_agents", "effective independent agents", "{:.1f}"),
@@ -24,15 +24,9 @@ _FIGURES = [
 ]
 
 
-def _cell(entry: Any, fmt: str) -> tuple[str, str]:
-    if entry is None:
-        return "n/a", ""
-    if isinstance(entry, dict):
-        value, low, high = entry["value"], entry["ci_low"], entry["ci_high"]
-        text = "n/a" if value is None else fmt.format(value)
-        ci = "" if low is None or high is None else f"[{fmt.format(low)}, {fmt.format(high)}]"
-        return text, ci
-    return fmt.format(entry), ""
+def _cell(entry: Interval | float | None, fmt: str) -> tuple[str, str]:
+    value = entry.value if isinstance(entry, Interval) else entry
+    return ("n/a" if value is None else fmt.format(value)), bounds_text(entry, fmt)
 
 
 def _pvalue(p: float) -> str:
@@ -48,8 +42,8 @@ def render(analysis: Analysis, console: Console | None = None) -> None:
     info = analysis.input_summary
     left = sum(info.left_out.values())
     console.print(
-        f"Used {info.rows_used:,} of {info.rows_read:,} rows: {s['n_items']:,} items x "
-        f"{s['n_agents']} agents ({s['n_complete_items']:,} items scored by every agent)."
+        f"Used {info.rows_used:,} of {info.rows_read:,} rows: {s.n_items:,} items x "
+        f"{s.n_agents} agents ({s.n_complete_items:,} items scored by every agent)."
         + (f" Left out {left:,} rows:" if left else "")
     )
     for reason, count in info.left_out.items():
@@ -61,17 +55,14 @@ def render(analysis: Analysis, console: Console | None = None) -> None:
     table = Table(title=f"Key figures ({analysis.settings['interval_method']})")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    table.add_column(
-        "95% interval" if analysis.settings["level"] == 0.95 else "interval", justify="right"
-    )
+    table.add_column(f"{level_text(analysis.settings['level'])} interval", justify="right")
     for key, label, fmt in _FIGURES:
-        if key in s:
-            value, ci = _cell(s[key], fmt)
-            table.add_row(label, value, ci)
-    if s.get("mean_same_wrong_independent") is not None:
+        value, ci = _cell(getattr(s, key), fmt)
+        table.add_row(label, value, ci)
+    if s.mean_same_wrong_independent is not None:
         table.add_row(
             "  ... same wrong answer if errors were uniform",
-            f"{s['mean_same_wrong_independent']:.1%}",
+            f"{s.mean_same_wrong_independent:.1%}",
             "",
         )
     for key, label in [
@@ -84,13 +75,15 @@ def render(analysis: Analysis, console: Console | None = None) -> None:
         ),
         ("aurc", "area under risk-coverage (abstain on disagreement)"),
     ]:
-        if s.get(key) is not None:
-            table.add_row(label, f"{s[key]:.3f}", "")
+        number = s.value(key)
+        if number is not None:
+            table.add_row(label, f"{number:.3f}", "")
     console.print(table)
 
     if len(analysis.top_pairs):
         pairs = Table(title="Most correlated pairs")
-        for column in ("pair", "kappa", "95% CI", "copy prob.", "same wrong", "p-value"):
+        level = level_text(analysis.settings["level"])
+        for column in ("pair", "kappa", f"{level} CI", "copy prob.", "same wrong", "p-value"):
             pairs.add_column(column, justify="left" if column == "pair" else "right")
         for row in analysis.top_pairs.head(8).to_dict(orient="records"):
             ci = ""

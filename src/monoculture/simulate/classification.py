@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 
 from monoculture.metrics import effective_agents, plurality_accuracy
-from monoculture.metrics.pairwise import pair_counts
+from monoculture.metrics._pairwise import pair_counts
 from monoculture.responses import InputSummary, Responses
 
 __all__ = [

@@ -29,7 +29,7 @@ from scipy import stats
 
 from monoculture.metrics._arrays import agent_frame, safe_divide
 from monoculture.metrics._products import count_dtype, cross_counts, one_hot_counts
-from monoculture.metrics._validate import check_responses, require_answers
+from monoculture.metrics._validate import prepare, require_answers, warn_undefined_because
 from monoculture.responses import Responses
 
 __all__ = [
@@ -100,9 +100,16 @@ def _counts_from_arrays(errors: np.ndarray, observed: np.ndarray) -> PairCounts:
     )
 
 
-def pair_counts(responses: Responses) -> PairCounts:
-    """Shared-item counts for every pair of agents (three matrix products at most)."""
-    responses = check_responses(responses, "pair_counts")
+def pair_counts(responses: Responses, *, complete_only: bool = False) -> PairCounts:
+    """Shared-item counts for every pair of agents (three matrix products at most).
+
+    Example:
+        >>> from monoculture import Responses
+        >>> c = pair_counts(Responses.from_arrays(correct=[[1, 0], [0, 0], [1, float("nan")]]))
+        >>> c.n[0, 1], c.both_wrong[0, 1]
+        (np.float64(2.0), np.float64(1.0))
+    """
+    responses = prepare(responses, "pair_counts", complete_only=complete_only)
     # Built in the counting dtype straight away: at 1,000 agents x 100,000 items a float64
     # copy alone would take 800 MB.
     dtype = count_dtype(responses.n_items)
@@ -172,10 +179,12 @@ def _phi_kernel(c: PairCounts) -> np.ndarray:
 def _counts(
     responses: Responses, complete_only: bool, function: str
 ) -> tuple[Responses, PairCounts]:
-    responses = check_responses(responses, function)
-    if complete_only:
-        responses = responses.complete_only()
+    responses = prepare(responses, function, complete_only=complete_only)
     return responses, pair_counts(responses)
+
+
+_EXAMPLE = [[1, 1], [0, 0], [1, 0], [0, 0], [1, 1], [0, 1]]
+"""Six items, two agents: both wrong on 2, each alone on 1 (accuracies 1/2 and 1/2)."""
 
 
 def error_consistency(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
@@ -187,7 +196,7 @@ def error_consistency(responses: Responses, *, complete_only: bool = False) -> p
     Example:
         >>> from monoculture import Responses
         >>> r = Responses.from_arrays(correct=[[1, 1], [0, 0], [1, 0], [0, 0]])
-        >>> round(error_consistency(r).iloc[0, 1], 3)
+        >>> round(float(error_consistency(r).iloc[0, 1]), 3)
         0.5
     """
     responses, counts = _counts(responses, complete_only, "error_consistency")
@@ -200,24 +209,42 @@ def kappa_bounds(
     """The least and greatest error consistency two agents with these accuracies can have.
 
     Returns ``(kappa_min, kappa_max)`` matrices (Klein et al., NeurIPS 2025).
+
+    Example:
+        >>> from monoculture import Responses
+        >>> low, high = kappa_bounds(Responses.from_arrays(correct=_EXAMPLE))
+        >>> float(low.iloc[0, 1]), float(high.iloc[0, 1])  # equal accuracies: -1 to 1
+        (-1.0, 1.0)
     """
     responses, counts = _counts(responses, complete_only, "kappa_bounds")
     low, high = _kappa_bounds_kernel(counts)
-    return agent_frame(low, responses), agent_frame(high, responses)
+    return agent_frame(low, responses, "kappa_min"), agent_frame(high, responses, "kappa_max")
 
 
 def normalized_error_consistency(
     responses: Responses, *, complete_only: bool = False
 ) -> pd.DataFrame:
     """Error consistency divided by its bound: ``kappa / kappa_max`` when ``kappa >= 0``,
-    ``kappa / |kappa_min|`` otherwise, so 1 means as consistent as the accuracies allow."""
+    ``kappa / |kappa_min|`` otherwise, so 1 means as consistent as the accuracies allow.
+    Example:
+        >>> from monoculture import Responses
+        >>> m = normalized_error_consistency(Responses.from_arrays(correct=_EXAMPLE))
+        >>> round(float(m.iloc[0, 1]), 4)
+        0.3333
+    """
     responses, counts = _counts(responses, complete_only, "normalized_error_consistency")
     return agent_frame(_normalized_kernel(counts), responses, "normalized_error_consistency")
 
 
 def error_consistency_pvalue(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
     """Two-sided p-value of each pair's error consistency against independent agents with
-    the same accuracies (z-test with the null variance of Fleiss, Cohen & Everitt 1969)."""
+    the same accuracies (z-test with the null variance of Fleiss, Cohen & Everitt 1969).
+    Example:
+        >>> from monoculture import Responses
+        >>> p = error_consistency_pvalue(Responses.from_arrays(correct=_EXAMPLE))
+        >>> round(float(p.iloc[0, 1]), 4)  # z = 1/3 * sqrt(6): statsmodels' cohens_kappa
+        0.4142
+    """
     responses, counts = _counts(responses, complete_only, "error_consistency_pvalue")
     return agent_frame(_pvalue_kernel(counts), responses, "error_consistency_pvalue")
 
@@ -227,19 +254,34 @@ def copy_probability(responses: Responses, *, complete_only: bool = False) -> pd
 
     Reads kappa through a copy model: the less accurate agent copies the outcome of the
     more accurate one with this probability and otherwise answers independently.
+
+    Example:
+        >>> from monoculture import Responses
+        >>> round(float(copy_probability(Responses.from_arrays(correct=_EXAMPLE)).iloc[0, 1]), 4)
+        0.3333
     """
     responses, counts = _counts(responses, complete_only, "copy_probability")
     return agent_frame(_copy_probability_kernel(counts), responses, "copy_probability")
 
 
 def double_fault(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
-    """Share of shared items on which both agents are wrong (Giacinto & Roli, 2001)."""
+    """Share of shared items on which both agents are wrong (Giacinto & Roli, 2001).
+    Example:
+        >>> from monoculture import Responses
+        >>> round(float(double_fault(Responses.from_arrays(correct=_EXAMPLE)).iloc[0, 1]), 4)
+        0.3333
+    """
     responses, counts = _counts(responses, complete_only, "double_fault")
     return agent_frame(safe_divide(counts.both_wrong, counts.n), responses, "double_fault")
 
 
 def conditional_failure(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
-    """``P(column agent wrong | row agent wrong)`` on shared items; not symmetric."""
+    """``P(column agent wrong | row agent wrong)`` on shared items; not symmetric.
+    Example:
+        >>> from monoculture import Responses
+        >>> round(float(conditional_failure(Responses.from_arrays(correct=_EXAMPLE)).iloc[0, 1]), 4)
+        0.6667
+    """
     responses, counts = _counts(responses, complete_only, "conditional_failure")
     return agent_frame(
         safe_divide(counts.both_wrong, counts.wrong_i), responses, "conditional_failure"
@@ -247,13 +289,23 @@ def conditional_failure(responses: Responses, *, complete_only: bool = False) ->
 
 
 def yules_q(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
-    """Yule's Q of the 2 x 2 table of errors (Kuncheva & Whitaker, 2003)."""
+    """Yule's Q of the 2 x 2 table of errors (Kuncheva & Whitaker, 2003).
+    Example:
+        >>> from monoculture import Responses
+        >>> float(yules_q(Responses.from_arrays(correct=_EXAMPLE)).iloc[0, 1])  # (4-1)/(4+1)
+        0.6
+    """
     responses, counts = _counts(responses, complete_only, "yules_q")
     return agent_frame(_yules_q_kernel(counts), responses, "yules_q")
 
 
 def error_phi(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
-    """Pearson (phi) correlation of the two agents' error indicators on shared items."""
+    """Pearson (phi) correlation of the two agents' error indicators on shared items.
+    Example:
+        >>> from monoculture import Responses
+        >>> round(float(error_phi(Responses.from_arrays(correct=_EXAMPLE)).iloc[0, 1]), 4)
+        0.3333
+    """
     responses, counts = _counts(responses, complete_only, "error_phi")
     return agent_frame(_phi_kernel(counts), responses, "error_phi")
 
@@ -261,10 +313,10 @@ def error_phi(responses: Responses, *, complete_only: bool = False) -> pd.DataFr
 def same_wrong_counts(responses: Responses) -> tuple[np.ndarray, np.ndarray]:
     """``(same, both)``: items where both gave a wrong parsed answer, and where it was the
     same one. Unparsed answers are errors but have no label, so they are left out here."""
-    assert responses.answers is not None
-    wrong_answered = (responses.correct == 0) & responses.observed & (responses.answers >= 0)
+    answers = require_answers(responses, "same_wrong_rate")
+    wrong_answered = (responses.correct == 0) & responses.observed & (answers >= 0)
     both = cross_counts(wrong_answered)
-    codes = np.where(wrong_answered, responses.answers, -1)
+    codes = np.where(wrong_answered, answers, -1)
     same = one_hot_counts(codes, max(1, len(responses.labels)))
     return same, both
 
@@ -275,11 +327,14 @@ def same_wrong_rate(responses: Responses, *, complete_only: bool = False) -> pd.
 
     Independent errors spread uniformly over the wrong options would give
     ``1 / (n_options - 1)``.
+
+    Example:
+        >>> from monoculture import Responses
+        >>> r = Responses.from_arrays(answers=[[1, 1], [2, 1], [0, 2]], gold=[0, 0, 0])
+        >>> float(same_wrong_rate(r).iloc[0, 1])  # both wrong on 2 items, alike on 1
+        0.5
     """
-    responses = check_responses(responses, "same_wrong_rate")
-    require_answers(responses, "same_wrong_rate")
-    if complete_only:
-        responses = responses.complete_only()
+    responses = prepare(responses, "same_wrong_rate", complete_only=complete_only)
     same, both = same_wrong_counts(responses)
     return agent_frame(safe_divide(same, both), responses, "same_wrong_rate")
 
@@ -293,6 +348,12 @@ def pairwise_metrics(
     ``error_consistency_pvalue``, ``copy_probability``, ``double_fault``,
     ``conditional_failure``, ``yules_q``, ``error_phi``, ``shared_items``, and
     ``same_wrong_rate`` when answers are known.
+
+    Example:
+        >>> from monoculture import Responses
+        >>> m = pairwise_metrics(Responses.from_arrays(correct=_EXAMPLE))
+        >>> round(float(m["error_consistency"].iloc[0, 1]), 4), float(m["shared_items"].iloc[0, 1])
+        (0.3333, 6.0)
     """
     responses, c = _counts(responses, complete_only, "pairwise_metrics")
     low, high = _kappa_bounds_kernel(c)
@@ -312,4 +373,11 @@ def pairwise_metrics(
     if responses.answers is not None:
         same, both = same_wrong_counts(responses)
         matrices["same_wrong_rate"] = safe_divide(same, both)
+    undefined = {name: int(np.isnan(m).sum()) for name, m in matrices.items() if np.isnan(m).any()}
+    if undefined:
+        warn_undefined_because(
+            "pairwise_metrics",
+            f"some cells, {undefined} by matrix: too few shared items, or an agent always "
+            "right or always wrong on them",
+        )
     return {name: agent_frame(matrix, responses) for name, matrix in matrices.items()}

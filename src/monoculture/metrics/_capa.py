@@ -22,7 +22,7 @@ import pandas as pd
 from monoculture.errors import InputError
 from monoculture.metrics._arrays import agent_frame, safe_divide
 from monoculture.metrics._products import cross_counts, one_hot_counts
-from monoculture.metrics._validate import check_responses, require_answers
+from monoculture.metrics._validate import check_choice, check_responses, prepare, require_answers
 from monoculture.responses import Responses
 
 __all__ = ["capa"]
@@ -44,28 +44,29 @@ def capa(
         form: ``"probabilistic"`` needs ``responses.probs``; ``"discrete"`` uses the
             answers; ``"auto"`` picks probabilistic when probabilities exist.
         complete_only: use only items every agent was scored on.
+
+    Example:
+        >>> from monoculture import Responses
+        >>> r = Responses.from_arrays(
+        ...     answers=[[0, 0], [1, 1], [2, 0], [1, 1]], gold=[0, 0, 0, 1], labels="ABC"
+        ... )
+        >>> round(float(capa(r).iloc[0, 1]), 4)  # (3/4 - 7/16) / (1 - 7/16), as lm-sim gives
+        0.5556
     """
     responses = check_responses(responses, "capa")
-    if form not in ("auto", "probabilistic", "discrete"):
-        raise InputError(
-            f"capa: `form` must be 'auto', 'probabilistic' or 'discrete'; got {form!r}."
-        )
-    if complete_only:
-        responses = responses.complete_only()
+    check_choice(form, "form", "capa", ("auto", "probabilistic", "discrete"))
+    responses = prepare(responses, "capa", complete_only=complete_only)
     if responses.gold is None:
         raise InputError("capa: needs gold answers (a gold column or `gold=`).")
     probabilistic = form == "probabilistic" or (form == "auto" and responses.probs is not None)
     if probabilistic and responses.probs is None:
         raise InputError("capa: form='probabilistic' needs probabilities (`probs`).")
-    if not probabilistic:
-        require_answers(responses, "capa")
     counts = responses.option_counts()
     if counts is None:
         raise InputError("capa: the number of options per item is unknown; add `n_options`.")
     gold = responses.gold.astype(np.int64)
     known_gold = gold >= 0
-    if probabilistic:
-        assert responses.probs is not None
+    if responses.probs is not None and probabilistic:
         probs = responses.probs
         usable = responses.observed & np.isfinite(probs).all(axis=2) & known_gold[:, None]
         cube = np.where(usable[:, :, None], probs, 0.0)
@@ -74,9 +75,9 @@ def capa(
         agreement = _gram(flat, flat)
         on_gold = np.take_along_axis(cube, np.maximum(gold, 0)[:, None, None], axis=2)[:, :, 0]
     else:
-        assert responses.answers is not None
-        usable = responses.observed & (responses.answers >= 0) & known_gold[:, None]
-        codes = np.where(usable, responses.answers, -1)
+        answers = require_answers(responses, "capa")
+        usable = responses.observed & (answers >= 0) & known_gold[:, None]
+        codes = np.where(usable, answers, -1)
         agreement = one_hot_counts(codes, max(1, len(responses.labels)))
         on_gold = (codes == gold[:, None]) & usable
     shared = cross_counts(usable)

@@ -13,9 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from monoculture.metrics._agents import agent_accuracies
+from monoculture.metrics._arrays import label_counts
 from monoculture.metrics._independent_plurality import independent_plurality_probability
-from monoculture.metrics._validate import check_responses
-from monoculture.metrics.agents import accuracy
+from monoculture.metrics._validate import (
+    Seed,
+    check_count,
+    defined_or_warn,
+    make_rng,
+    prepare,
+    warn_undefined,
+)
 from monoculture.responses import Responses
 
 __all__ = [
@@ -43,14 +51,6 @@ class PluralityOutcome:
     answer: np.ndarray
 
 
-def _label_counts(answers: np.ndarray, n_labels: int) -> np.ndarray:
-    """``(n_items, n_labels)`` number of agents giving each label."""
-    n_items = answers.shape[0]
-    items, agents = np.nonzero(answers >= 0)
-    flat = items * n_labels + answers[items, agents]
-    return np.bincount(flat, minlength=n_items * n_labels).reshape(n_items, n_labels)
-
-
 def _outcome_from_counts(
     counts: np.ndarray, n_scored: np.ndarray, gold: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -69,13 +69,20 @@ def _outcome_from_counts(
     return credit, agreement, winners
 
 
-def plurality_outcome(responses: Responses) -> PluralityOutcome:
-    """Per-item plurality credit, agreement and answer (see `PluralityOutcome`)."""
-    responses = check_responses(responses, "plurality_outcome")
+def plurality_outcome(responses: Responses, *, complete_only: bool = False) -> PluralityOutcome:
+    """Per-item plurality credit, agreement and answer (see `PluralityOutcome`).
+
+    Example:
+        >>> from monoculture import Responses
+        >>> r = Responses.from_arrays(answers=[[0, 0, 1], [1, 2, 2]], gold=[0, 1])
+        >>> plurality_outcome(r).credit.tolist()
+        [1.0, 0.0]
+    """
+    responses = prepare(responses, "plurality_outcome", complete_only=complete_only)
     n_scored = responses.observed.sum(axis=1)
     if responses.answers is not None and responses.gold is not None:
-        n_labels = max(1, len(responses.labels))
-        counts = _label_counts(np.where(responses.observed, responses.answers, -1), n_labels)
+        codes = np.where(responses.observed, responses.answers, -1)
+        counts = label_counts(codes, len(responses.labels))
         credit, agreement, winners = _outcome_from_counts(counts, n_scored, responses.gold)
         answer = np.where(winners.sum(axis=-1) == 1, winners.argmax(axis=-1), -1)
         return PluralityOutcome(credit, agreement, answer)
@@ -89,11 +96,21 @@ def plurality_outcome(responses: Responses) -> PluralityOutcome:
 
 
 def plurality_accuracy(responses: Responses, *, complete_only: bool = False) -> float:
-    """Accuracy of the swarm's plurality vote over the items it can be scored on."""
-    responses = check_responses(responses, "plurality_accuracy")
-    if complete_only:
-        responses = responses.complete_only()
-    return float(np.nanmean(plurality_outcome(responses).credit))
+    """Accuracy of the swarm's plurality vote over the items it can be scored on.
+
+    NaN, with an `UndefinedMetricWarning`, when no item can be scored (gold unknown).
+
+    Example:
+        >>> from monoculture import Responses
+        >>> r = Responses.from_arrays(answers=[[0, 0, 1], [1, 2, 2]], gold=[0, 1])
+        >>> plurality_accuracy(r)
+        0.5
+    """
+    responses = prepare(responses, "plurality_accuracy", complete_only=complete_only)
+    credit = plurality_outcome(responses).credit
+    scorable = np.isfinite(credit)
+    value = credit[scorable].mean() if scorable.any() else float("nan")
+    return defined_or_warn(float(value), "plurality_accuracy", "no item can be scored")
 
 
 def _vote_options(responses: Responses) -> np.ndarray:
@@ -134,17 +151,23 @@ def independent_vote_accuracy(responses: Responses, *, complete_only: bool = Fal
     Each item gets the exact probability that the gold answer wins the plurality (a fair
     tie-break included) when each agent is right with its accuracy and otherwise picks one
     of the item's wrong options uniformly at random. Without answers the vote is a
-    right/wrong majority (two options).
+    right/wrong majority (two options). NaN, with an `UndefinedMetricWarning`, when no item
+    is scored.
+
+    Example:
+        >>> from monoculture import Responses
+        >>> r = Responses.from_arrays(correct=[[1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]])
+        >>> independent_vote_accuracy(r)  # three agents right with p = 3/4 each
+        0.84375
     """
-    responses = check_responses(responses, "independent_vote_accuracy")
-    if complete_only:
-        responses = responses.complete_only()
-    acc = accuracy(responses).to_numpy()
+    responses = prepare(responses, "independent_vote_accuracy", complete_only=complete_only)
+    acc = agent_accuracies(responses)
     has_any = responses.observed.any(axis=1)
     per_item = independent_vote_item_probability(
         responses.observed[has_any], acc, _vote_options(responses)[has_any]
     )
-    return float(per_item.mean())
+    value = per_item.mean() if has_any.any() else float("nan")
+    return defined_or_warn(float(value), "independent_vote_accuracy", "no item is scored")
 
 
 def _curve_sizes(n_agents: int, most: int = 40) -> list[int]:
@@ -160,7 +183,8 @@ def vote_accuracy_curve(
     responses: Responses,
     *,
     n_subsets: int = 32,
-    seed: int | np.random.Generator | None = 0,
+    rng: Seed = 0,
+    complete_only: bool = False,
 ) -> pd.DataFrame:
     """Plurality accuracy of random sub-swarms of size 1..n, against independence.
 
@@ -175,39 +199,46 @@ def vote_accuracy_curve(
     Returns:
         DataFrame with columns ``size, vote_accuracy, vote_accuracy_p10, vote_accuracy_p90,
         independent_accuracy, best_single_accuracy``.
+
+    Example:
+        >>> from monoculture import Responses
+        >>> r = Responses.from_arrays(correct=[[1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]])
+        >>> vote_accuracy_curve(r)["vote_accuracy"].tolist()
+        [0.75, 0.75, 1.0]
     """
-    responses = check_responses(responses, "vote_accuracy_curve")
-    rng = np.random.default_rng(seed)
+    responses = prepare(responses, "vote_accuracy_curve", complete_only=complete_only)
+    check_count(n_subsets, "n_subsets", "vote_accuracy_curve")
+    generator = make_rng(rng, "vote_accuracy_curve")
     n_agents = responses.n_agents
-    acc = accuracy(responses).to_numpy()
+    acc = agent_accuracies(responses)
     rows = []
-    use_answers = responses.answers is not None and responses.gold is not None
-    if use_answers:
-        assert responses.answers is not None
+    gold = responses.gold if responses.answers is not None else None
+    hot = None  # (n_items, n_labels, n_agents) one-hot answers, for an answer vote
+    if responses.answers is not None and gold is not None:
         n_labels = max(1, len(responses.labels))
         codes = np.where(responses.observed, responses.answers, -1)
         hot = np.zeros((responses.n_items, n_labels, n_agents), dtype=np.float32)
         items, agents = np.nonzero(codes >= 0)
         hot[items, codes[items, agents], agents] = 1.0
+    best_single = float(np.max(acc[np.isfinite(acc)])) if np.isfinite(acc).any() else np.nan
     options, option_counts = np.unique(_vote_options(responses), return_counts=True)
     option_shares = dict(
         zip(options.tolist(), (option_counts / option_counts.sum()).tolist(), strict=True)
     )
     for size in _curve_sizes(n_agents):
-        subsets = np.argsort(rng.random((n_subsets, n_agents)), axis=1)[:, :size]
+        subsets = np.argsort(generator.random((n_subsets, n_agents)), axis=1)[:, :size]
         selector = np.zeros((n_agents, n_subsets), dtype=np.float32)
         selector[subsets, np.arange(n_subsets)[:, None]] = 1.0
         scored = responses.observed.astype(np.float32) @ selector  # (n_items, S)
-        if use_answers:
-            assert responses.gold is not None
+        if hot is not None and gold is not None:
             counts = np.moveaxis(hot @ selector, -1, 0)  # (S, n_items, L)
-            credit, _, _ = _outcome_from_counts(counts, scored.T, responses.gold)
+            credit, _, _ = _outcome_from_counts(counts, scored.T, gold)
         else:
             right = (responses.correct * responses.observed).astype(np.float32) @ selector
             wrong = scored - right
             credit = np.where(right > wrong, 1.0, np.where(right == wrong, 0.5, 0.0)).T
             credit = np.where(scored.T > 0, credit, np.nan)
-        per_subset = np.nanmean(credit, axis=1)
+        per_subset = _mean_of_finite(credit)
         independent = sum(
             share * independent_plurality_probability(acc[subsets], k)
             for k, share in option_shares.items()
@@ -219,7 +250,17 @@ def vote_accuracy_curve(
                 "vote_accuracy_p10": float(np.quantile(per_subset, 0.1)),
                 "vote_accuracy_p90": float(np.quantile(per_subset, 0.9)),
                 "independent_accuracy": float(independent.mean()),
-                "best_single_accuracy": float(np.nanmax(acc)),
+                "best_single_accuracy": best_single,
             }
         )
-    return pd.DataFrame(rows)
+    curve = pd.DataFrame(rows)
+    warn_undefined(curve["vote_accuracy"], "vote_accuracy_curve", "no item can be scored")
+    return curve
+
+
+def _mean_of_finite(values: np.ndarray) -> np.ndarray:
+    """Mean over the last axis of the finite entries; NaN where none is finite."""
+    finite = np.isfinite(values)
+    total = np.where(finite, values, 0.0).sum(axis=-1)
+    count = finite.sum(axis=-1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)

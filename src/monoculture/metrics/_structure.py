@@ -12,6 +12,7 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
 from monoculture.errors import InputError
+from monoculture.metrics._validate import Seed, check_count, make_rng
 
 __all__ = ["AgentClusters", "attribute_association", "cluster_agents"]
 
@@ -54,11 +55,25 @@ def _silhouette(distance: np.ndarray, labels: np.ndarray) -> float:
 
 
 def cluster_agents(similarity: pd.DataFrame, *, n_clusters: int | None = None) -> AgentClusters:
-    """Cluster agents from a similarity matrix such as `error_consistency` (NaN -> 0)."""
-    if similarity.shape[0] != similarity.shape[1]:
-        raise InputError("cluster_agents: the similarity matrix must be square.")
+    """Cluster agents from a similarity matrix such as `error_consistency` (NaN -> 0).
+
+    Example:
+        >>> sim = pd.DataFrame(
+        ...     [[1, 0.9, 0, 0], [0.9, 1, 0, 0], [0, 0, 1, 0.8], [0, 0, 0.8, 1]],
+        ...     index=list("abcd"), columns=list("abcd"),
+        ... )
+        >>> cluster_agents(sim).labels.tolist()
+        [1, 1, 2, 2]
+    """
+    if not isinstance(similarity, pd.DataFrame) or similarity.shape[0] != similarity.shape[1]:
+        raise InputError(
+            "cluster_agents: `similarity` must be a square agent x agent DataFrame; got "
+            f"shape {getattr(similarity, 'shape', None)}."
+        )
     names = [str(a) for a in similarity.index]
     n = len(names)
+    if n_clusters is not None:
+        check_count(n_clusters, "n_clusters", "cluster_agents")
     values = similarity.to_numpy(dtype=np.float64)
     values = np.where(np.isfinite(values), values, 0.0)
     distance = np.clip(1.0 - (values + values.T) / 2.0, 0.0, 2.0)
@@ -97,7 +112,7 @@ def attribute_association(
     attributes: pd.DataFrame,
     *,
     n_permutations: int = 999,
-    seed: int | np.random.Generator | None = 0,
+    rng: Seed = 0,
 ) -> pd.DataFrame:
     """How much pairwise similarity (e.g. error consistency) goes with sharing an attribute.
 
@@ -110,15 +125,26 @@ def attribute_association(
     Returns:
         One row per attribute: ``attribute, kind, n_pairs, mean_shared, mean_not_shared,
         difference, correlation, p_value``.
+
+    Example:
+        >>> sim = pd.DataFrame(
+        ...     [[1, 0.9, 0, 0], [0.9, 1, 0, 0], [0, 0, 1, 0.8], [0, 0, 0.8, 1]],
+        ...     index=list("abcd"), columns=list("abcd"),
+        ... )
+        >>> family = pd.DataFrame({"family": ["x", "x", "y", "y"]}, index=list("abcd"))
+        >>> row = attribute_association(sim, family).iloc[0]
+        >>> round(float(row["mean_shared"]), 2), float(row["mean_not_shared"])
+        (0.85, 0.0)
     """
-    rng = np.random.default_rng(seed)
+    check_count(n_permutations, "n_permutations", "attribute_association")
+    generator = make_rng(rng, "attribute_association")
     names = [str(a) for a in similarity.index]
     table = attributes.reindex(names)
     values = similarity.to_numpy(dtype=np.float64)
     upper_i, upper_j = np.triu_indices(len(names), k=1)
     pair_values = values[upper_i, upper_j]
     rows = []
-    perms = np.stack([rng.permutation(len(names)) for _ in range(n_permutations)])
+    perms = np.stack([generator.permutation(len(names)) for _ in range(n_permutations)])
     for column in table.columns:
         raw = table[column]
         numeric = pd.to_numeric(raw, errors="coerce")

@@ -17,14 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from monoculture.errors import InputError
-from monoculture.metrics._arrays import safe_divide
-from monoculture.metrics._validate import check_fraction, check_responses
-from monoculture.metrics.agreement import icc_from_sums
-from monoculture.metrics.failures import independent_item_failure_log
-from monoculture.metrics.loudness import QUIET_AGREEMENT
-from monoculture.metrics.pairwise import PairCounts, kappa_kernel
-from monoculture.metrics.voting import (
+from monoculture.metrics._agreement import icc_from_sums
+from monoculture.metrics._arrays import kish_effective_agents, safe_divide
+from monoculture.metrics._failures import independent_item_failure_log
+from monoculture.metrics._loudness import QUIET_AGREEMENT
+from monoculture.metrics._pairwise import PairCounts, kappa_kernel
+from monoculture.metrics._validate import (
+    Seed,
+    check_count,
+    check_fraction,
+    make_rng,
+    prepare,
+    rng_label,
+)
+from monoculture.metrics._voting import (
     PluralityOutcome,
     _vote_options,
     independent_vote_item_probability,
@@ -61,6 +67,8 @@ class Estimate:
     method: str
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: undefined numbers as ``None``; ``n`` and ``method`` kept."""
+
         def clean(x: float) -> float | None:
             return None if not np.isfinite(x) else float(x)
 
@@ -68,6 +76,8 @@ class Estimate:
             "value": clean(self.value),
             "ci_low": clean(self.ci_low),
             "ci_high": clean(self.ci_high),
+            "n": int(self.n),
+            "method": self.method,
         }
 
 
@@ -227,9 +237,8 @@ def _summary_rows(
             _weighted_sums(w, errors_complete),
             responses.n_agents,
         )
-        k = responses.n_agents
         out["icc"] = icc
-        out["effective_agents"] = k / (1.0 + (k - 1) * icc)
+        out["effective_agents"] = kish_effective_agents(responses.n_agents, icc)
     return out
 
 
@@ -270,8 +279,9 @@ def bootstrap_summary(
     *,
     n_resamples: int = 1000,
     level: float = 0.95,
-    seed: int | np.random.Generator | None = 0,
+    rng: Seed = 0,
     quiet_threshold: float = QUIET_AGREEMENT,
+    complete_only: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Estimate]:
     """Headline figures with item-bootstrap percentile intervals.
@@ -282,13 +292,21 @@ def bootstrap_summary(
 
     Returns:
         name -> `Estimate`; names as in the `analyze` summary.
+
+    Example:
+        >>> from monoculture.synthetic import latent_swarm
+        >>> est = bootstrap_summary(latent_swarm(n_agents=4, n_items=300, seed=1), n_resamples=200)
+        >>> e = est["mean_error_consistency"]
+        >>> e.ci_low < e.value < e.ci_high, e.n
+        (True, 300)
     """
     return run_bootstrap(
         responses,
         n_resamples=n_resamples,
         level=level,
-        seed=seed,
+        rng=rng,
         quiet_threshold=quiet_threshold,
+        complete_only=complete_only,
         progress=progress,
     ).estimates
 
@@ -309,16 +327,17 @@ def run_bootstrap(
     *,
     n_resamples: int = 1000,
     level: float = 0.95,
-    seed: int | np.random.Generator | None = 0,
+    rng: Seed = 0,
     quiet_threshold: float = QUIET_AGREEMENT,
+    complete_only: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> BootstrapResult:
     """`bootstrap_summary` plus per-pair intervals; see there."""
-    responses = check_responses(responses, "bootstrap_summary")
+    responses = prepare(responses, "bootstrap_summary", complete_only=complete_only)
     check_fraction(level, "level", "bootstrap_summary")
-    if n_resamples < 0:
-        raise InputError(f"bootstrap_summary: `n_resamples` must be >= 0; got {n_resamples}.")
-    rng = np.random.default_rng(seed)
+    check_fraction(quiet_threshold, "quiet_threshold", "bootstrap_summary")
+    check_count(n_resamples, "n_resamples", "bootstrap_summary", minimum=0)
+    generator = make_rng(rng, "bootstrap_summary")
     ones = np.ones((1, responses.n_items), dtype=np.float32)
     outcome = plurality_outcome(responses)
     point = _summary_rows(responses, ones, quiet_threshold, outcome)
@@ -332,7 +351,7 @@ def run_bootstrap(
         pair_draws: dict[str, list[np.ndarray]] = {}
         rows = _summary_rows(
             responses,
-            item_resample_weights(responses.n_items, size, rng),
+            item_resample_weights(responses.n_items, size, generator),
             quiet_threshold,
             outcome,
             pair_draws,
@@ -347,8 +366,7 @@ def run_bootstrap(
     alpha = (1.0 - level) / 2.0
     counts = _item_counts(responses, outcome)
     method = (
-        f"percentile item bootstrap, {n_resamples} resamples, level {level:g}, "
-        f"seed {seed if isinstance(seed, int) else 'generator'}"
+        f"percentile item bootstrap, {n_resamples} resamples, level {level:g}, {rng_label(rng)}"
     )
     estimates = {}
     for name, value in point.items():
