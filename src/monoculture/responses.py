@@ -130,7 +130,7 @@ class Responses:
     @property
     def errors(self) -> np.ndarray:
         """``(n_items, n_agents)`` float64: 1 where observed and wrong, else 0."""
-        return ((self.correct == 0) & self.observed).astype(np.float64)
+        return np.asarray((self.correct == 0) & self.observed, dtype=np.float64)
 
     @property
     def answered(self) -> np.ndarray:

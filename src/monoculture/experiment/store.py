@@ -114,7 +114,3 @@ class Store:
             values,
         )
         self.ledger.execute("COMMIT")
-
-    def counts(self) -> dict[str, int]:
-        """Ledger rows by status."""
-        return dict(self.ledger.execute("SELECT status, COUNT(*) FROM ledger GROUP BY status"))

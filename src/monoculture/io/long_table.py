@@ -277,7 +277,8 @@ class _LongTableReader:
             )
         if prefixed:
             self.prob_labels = [str(c)[len(prefix) :] for c in prefixed]
-            return table[prefixed].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+            numbers = table[prefixed].apply(pd.to_numeric, errors="coerce")
+            return np.asarray(numbers.to_numpy(np.float64))
         if column not in table.columns:
             return None
         parsed = []
@@ -359,7 +360,7 @@ class _LongTableReader:
             )
         first = ~key.duplicated(keep="first").to_numpy()
         self.left_out["exact duplicate (item, agent) rows"] = int((~first).sum())
-        return keep[first]
+        return np.asarray(keep[first])
 
     # -- vocabulary and gold -----------------------------------------------
     def _vocabulary(

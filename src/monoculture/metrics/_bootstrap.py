@@ -92,7 +92,7 @@ def item_resample_weights(n_items: int, n_resamples: int, rng: np.random.Generat
 def _weighted_sums(weights: np.ndarray, features: np.ndarray) -> np.ndarray:
     """``weights @ features`` in float64; 0/1 features go through exact float32 BLAS."""
     if features.dtype == np.float32:
-        return (weights @ features).astype(np.float64)
+        return np.asarray(weights @ features, dtype=np.float64)
     return np.asarray(weights.astype(np.float64) @ features)
 
 

@@ -121,7 +121,7 @@ def pair_counts(responses: Responses, *, complete_only: bool = False) -> PairCou
 # Each kernel takes count arrays of any matching shape (a leading batch axis for the
 # bootstrap included) and returns NaN where the statistic is undefined.
 def _expected_agreement(p_i: np.ndarray, p_j: np.ndarray) -> np.ndarray:
-    return p_i * p_j + (1.0 - p_i) * (1.0 - p_j)
+    return np.asarray(p_i * p_j + (1.0 - p_i) * (1.0 - p_j))
 
 
 def kappa_kernel(c: PairCounts) -> np.ndarray:
@@ -160,7 +160,7 @@ def _copy_probability_kernel(c: PairCounts) -> np.ndarray:
     # answers independently; cp = kappa (1 - c_exp) / (1 - c_exp(source, source)).
     source = np.maximum(c.accuracy_i, c.accuracy_j)
     self_agreement = _expected_agreement(source, source)
-    return c.kappa * safe_divide(1.0 - c.expected, 1.0 - self_agreement)
+    return np.asarray(c.kappa * safe_divide(1.0 - c.expected, 1.0 - self_agreement))
 
 
 def _yules_q_kernel(c: PairCounts) -> np.ndarray:

@@ -19,7 +19,7 @@ Seed = int | np.random.Generator | None
 """What every function that draws accepts as ``rng``: a seed, a Generator, or None."""
 
 
-def check_responses(responses: Any, function: str) -> Responses:
+def check_responses(responses: object, function: str) -> Responses:
     if not isinstance(responses, Responses):
         raise InputError(
             f"{function}: expected a monoculture.Responses; got {type(responses).__name__}. "
@@ -28,7 +28,7 @@ def check_responses(responses: Any, function: str) -> Responses:
     return responses
 
 
-def prepare(responses: Any, function: str, *, complete_only: bool = False) -> Responses:
+def prepare(responses: object, function: str, *, complete_only: bool = False) -> Responses:
     """Check ``responses`` and, with ``complete_only``, keep the items every agent was
     scored on (warning when none is left: every figure is then undefined)."""
     responses = check_responses(responses, function)

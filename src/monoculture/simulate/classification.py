@@ -120,7 +120,7 @@ def _correct(config: ClassificationConfig, mu: float, rng: np.random.Generator) 
     margin = mu + np.sqrt(h) * shared + np.sqrt(1.0 - h) * own
     if config.temperature > 0:
         margin = margin + config.temperature * rng.standard_normal((n_items, n_agents))
-    return margin > 0
+    return np.asarray(margin > 0)
 
 
 def run_classification(config: ClassificationConfig) -> ClassificationResult:
@@ -174,7 +174,7 @@ def run_classification(config: ClassificationConfig) -> ClassificationResult:
                     "difficulty_margin": mu,
                     "mean_accuracy": float(right.mean()),
                     "plurality_accuracy": plurality_accuracy(responses),
-                    "error_correlation": float(np.nanmean(kappa))
+                    "error_consistency": float(np.nanmean(kappa))
                     if np.isfinite(kappa).any()
                     else np.nan,
                     "effective_agents": effective_agents(responses),
@@ -189,7 +189,7 @@ def run_classification(config: ClassificationConfig) -> ClassificationResult:
                 "mean_accuracy": float(steps["mean_accuracy"].mean()),
                 "plurality_accuracy": float(steps["plurality_accuracy"].mean()),
                 "plurality_error": float(1 - steps["plurality_accuracy"].mean()),
-                "mean_error_correlation": float(steps["error_correlation"].mean()),
+                "mean_error_consistency": float(steps["error_consistency"].mean()),
                 "mean_effective_agents": float(steps["effective_agents"].mean()),
                 "systemic_failure_rate": float(steps["systemic_failure_rate"].mean()),
             }

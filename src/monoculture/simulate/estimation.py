@@ -13,7 +13,9 @@ homogeneity and ``seen_i`` whether the agent observed the world this step (parti
 observability). The collective decision is the mean output.
 
 Per step the run records the collective error, the mean squared individual error, the
-diversity (variance of outputs), the error coherence and the effective number of agents;
+diversity (variance of outputs), the error coherence, ``pairwise_error_correlation`` (the
+mean Pearson correlation between two agents' errors that this decomposition implies,
+``(n coherence - 1) / (n - 1)``) and the effective number of agents;
 the diversity prediction theorem (collective squared error = mean squared error - diversity;
 Page 2007) holds exactly at every step.
 """
@@ -212,7 +214,7 @@ def _one_run(
             "mean_squared_error": mse,
             "diversity": diversity,
             "coherence": coherence,
-            "error_correlation": correlation,
+            "pairwise_error_correlation": correlation,
             "effective_agents": effective,
         }
     )
@@ -410,7 +412,7 @@ def _run_summary(run: int, steps: pd.DataFrame, tolerance: float) -> dict[str, f
         "final_abs_error": float(abs(last["collective_error"])),
         "mean_abs_collective_error": float(half["collective_error"].abs().mean()),
         "mean_diversity": float(half["diversity"].mean()),
-        "mean_error_correlation": float(half["error_correlation"].mean()),
+        "mean_pairwise_error_correlation": float(half["pairwise_error_correlation"].mean()),
         "mean_effective_agents": float(half["effective_agents"].mean()),
         "drift_detection_time": _detection_time(steps, tolerance),
     }

@@ -56,4 +56,4 @@ def stationary_weights(matrix: sparse.csr_matrix) -> np.ndarray:
     weights of DeGroot consensus (DeGroot 1974)."""
     _, vectors = eigs(matrix.T.astype(np.float64), k=1, which="LM")
     weights = np.real(vectors[:, 0])
-    return weights / weights.sum()
+    return np.asarray(weights / weights.sum())

@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Literal
 
 import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
 
 from monoculture.errors import InputError
 
-if TYPE_CHECKING:
-    from monoculture.simulate.sweep import FigureSpec, SweepResult
+__all__ = ["FigureSpec", "draw_figure"]
 
 
-def draw_figure(result: SweepResult, spec: FigureSpec, path: Path) -> None:
-    """Draw one figure of a sweep into ``path``."""
+class FigureSpec(BaseModel):
+    """One figure: ``y`` (a per-run column, averaged over runs) against a swept ``x``,
+    one line per value of ``color``; or, with ``kind = "trajectory"``, ``y`` (a per-step
+    column) over steps, one faint line per run, one colour per value of ``color``."""
+
+    model_config = ConfigDict(extra="forbid")
+    x: str = "step"
+    y: str
+    color: str | None = None
+    kind: Literal["sweep", "trajectory"] = "sweep"
+    title: str | None = None
+
+
+def draw_figure(steps: pd.DataFrame, runs: pd.DataFrame, spec: FigureSpec, path: Path) -> None:
+    """Draw one figure of a sweep (its per-step and per-run tables) into ``path``."""
+    # matplotlib loads only when a figure is drawn.
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    table = result.steps if spec.kind == "trajectory" else result.runs
+    table = steps if spec.kind == "trajectory" else runs
     which = "per-step" if spec.kind == "trajectory" else "per-run"
     for column in (spec.x, spec.y, spec.color):
         if column is not None and column not in table.columns:

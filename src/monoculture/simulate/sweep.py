@@ -13,7 +13,7 @@ A sweep file (TOML)::
 
     [[figure]]                # optional: what to draw from the per-run table
     x = "homogeneity"
-    y = "mean_error_correlation"
+    y = "mean_pairwise_error_correlation"
     color = "temperature"
 
 Each cell gets its own seed (base seed and cell index), so a sweep is reproducible and its
@@ -37,6 +37,7 @@ from monoculture.simulate.cascade import CascadeConfig, run_cascade
 from monoculture.simulate.classification import ClassificationConfig, run_classification
 from monoculture.simulate.commons import CommonsConfig, run_commons
 from monoculture.simulate.estimation import EstimationConfig, run_estimation
+from monoculture.simulate.plots import FigureSpec, draw_figure
 
 __all__ = [
     "ScenarioConfig",
@@ -51,19 +52,6 @@ ScenarioConfig = Annotated[
     EstimationConfig | CommonsConfig | CascadeConfig | ClassificationConfig,
     Field(discriminator="scenario"),
 ]
-
-
-class FigureSpec(BaseModel):
-    """One figure: ``y`` (a per-run column, averaged over runs) against a swept ``x``,
-    one line per value of ``color``; or, with ``kind = "trajectory"``, ``y`` (a per-step
-    column) over steps, one faint line per run, one colour per value of ``color``."""
-
-    model_config = ConfigDict(extra="forbid")
-    x: str = "step"
-    y: str
-    color: str | None = None
-    kind: Literal["sweep", "trajectory"] = "sweep"
-    title: str | None = None
 
 
 class SweepConfig(BaseModel):
@@ -207,8 +195,6 @@ def _run_on_ray(
 
 def save_sweep(result: SweepResult, directory: Path) -> list[Path]:
     """Write ``runs.parquet``, ``steps.parquet``, ``sweep.json`` and one PNG per figure."""
-    from monoculture.simulate.plots import draw_figure  # matplotlib loads only when drawing
-
     directory.mkdir(parents=True, exist_ok=True)
     written = [directory / "runs.parquet", directory / "steps.parquet"]
     result.runs.to_parquet(written[0], index=False)
@@ -217,6 +203,6 @@ def save_sweep(result: SweepResult, directory: Path) -> list[Path]:
     written.append(directory / "sweep.json")
     for number, spec in enumerate(result.config.figure, start=1):
         path = directory / f"figure-{number}-{spec.y}.png"
-        draw_figure(result, spec, path)
+        draw_figure(result.steps, result.runs, spec, path)
         written.append(path)
     return written

@@ -30,7 +30,7 @@ from monoculture.simulate import (
 )
 from monoculture.simulate.network import build_graph, influence_matrix, stationary_weights
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "sweeps"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sweeps"
 
 
 def test_majority_of_correlated_voters_matches_the_beta_binomial() -> None:
@@ -194,8 +194,8 @@ def test_homogeneity_raises_error_correlation_and_across_run_spread() -> None:
     diverse = run_estimation(EstimationConfig(**base, homogeneity=0.05))
     uniform = run_estimation(EstimationConfig(**base, homogeneity=0.95))
     assert (
-        uniform.runs["mean_error_correlation"].mean()
-        > diverse.runs["mean_error_correlation"].mean() + 0.2
+        uniform.runs["mean_pairwise_error_correlation"].mean()
+        > diverse.runs["mean_pairwise_error_correlation"].mean() + 0.2
     )
     # Coherent drift: less disagreement inside a run, more spread across runs.
     assert uniform.runs["mean_diversity"].mean() < diverse.runs["mean_diversity"].mean()
@@ -234,7 +234,7 @@ def _small_sweep() -> SweepConfig:
         {
             "simulation": {"scenario": "estimation", "n_agents": 300, "n_steps": 20, "n_runs": 2},
             "sweep": {"homogeneity": [0.1, 0.9]},
-            "figure": [{"x": "homogeneity", "y": "mean_error_correlation"}],
+            "figure": [{"x": "homogeneity", "y": "mean_pairwise_error_correlation"}],
         }
     )
 

@@ -22,7 +22,7 @@ from monoculture.cli.main import app
 from monoculture.report.html import render_html
 from monoculture.synthetic import latent_swarm
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 FIGURES = [

@@ -112,7 +112,7 @@ def test_embedded_demo_config_is_a_valid_experiment_file() -> None:
     from monoculture.cli.demo import demo_config
     from monoculture.experiment import load_experiment
 
-    packaged = Path(__file__).resolve().parents[1] / "src/monoculture/experiment/demo.toml"
+    packaged = Path(__file__).resolve().parents[2] / "src/monoculture/experiment/demo.toml"
     assert demo_config() == load_experiment(packaged)
     assert len(demo_config().worker_specs()) >= 12
     assert demo_config().tasks.n_items >= 100

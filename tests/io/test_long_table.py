@@ -1,0 +1,101 @@
+"""Long tables to `Responses` and back: columns, duplicates, gold, probabilities, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monoculture import InputError, Responses
+
+LONG = pd.DataFrame(
+    {
+        "item_id": [1, 1, 1, 2, 2, 2, 3, 3],
+        "agent": ["a", "b", "c", "a", "b", "c", "a", "b"],
+        "answer": ["A", "B", "A", "C", None, "C", "B", "B"],
+        "gold": ["A", "A", "A", "C", "C", "C", "D", "D"],
+        "category": ["x", "x", "x", "y", "y", "y", "x", "x"],
+        "family": ["f", "g", "f", "f", "g", "f", "f", "g"],
+        "latency": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+    }
+)
+
+
+def test_from_long_derives_correctness_and_sorts_columns_into_attributes() -> None:
+    r = Responses.from_long(LONG)
+    assert (r.n_items, r.n_agents) == (3, 3)
+    assert r.labels == ("A", "B", "C", "D")
+    np.testing.assert_array_equal(r.correct, [[1, 0, 1], [1, 0, 1], [0, 0, 0]])
+    np.testing.assert_array_equal(r.observed[:, 2], [True, True, False])
+    assert r.answers is not None
+    assert r.answers[1, 1] == -1
+    assert list(r.item_attrs.columns) == ["category"]
+    assert list(r.agent_attrs.columns) == ["family"]
+    assert list(r.cell_attrs) == ["latency"]
+    assert r.input_summary.rows_used == 8
+
+
+def test_round_trip_through_to_long() -> None:
+    r = Responses.from_long(LONG)
+    again = Responses.from_long(r.to_long())
+    for name in ("correct", "observed", "answers", "gold"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(r, name))
+    assert again.labels == r.labels
+    pd.testing.assert_frame_equal(again.agent_attrs, r.agent_attrs)
+
+
+def test_custom_column_names() -> None:
+    renamed = LONG.rename(columns={"item_id": "q", "agent": "model", "answer": "pred"})
+    r = Responses.from_long(renamed, item_col="q", agent_col="model", answer_col="pred")
+    np.testing.assert_array_equal(r.correct, Responses.from_long(LONG).correct)
+
+
+def test_exact_duplicates_are_dropped_and_counted() -> None:
+    doubled = pd.concat([LONG, LONG.iloc[:2]])
+    r = Responses.from_long(doubled)
+    assert r.input_summary.left_out == {"exact duplicate (item, agent) rows": 2}
+    assert r.input_summary.rows_read == 10
+    assert r.input_summary.rows_used == 8
+
+
+def test_conflicting_gold_between_rows_is_noted_not_fatal() -> None:
+    table = LONG.copy()
+    table.loc[1, "gold"] = "B"  # agent b was scored against another answer key
+    r = Responses.from_long(table)
+    assert r.correct[0, 1] == 1
+    assert r.gold is not None
+    assert r.gold[0] == -1
+    assert "different 'gold'" in " ".join(r.input_summary.notes)
+
+
+BAD_CASES = {
+    "missing column": (LONG.drop(columns=["agent"]), r"missing required column.*agent"),
+    "disagreeing duplicates": (
+        pd.concat([LONG, LONG.iloc[:1].assign(answer="D")]),
+        r"appear on several rows",
+    ),
+    "correct not 0/1": (LONG.assign(correct=[1, 0, 2, 1, 0, 1, 0, 0]), r"must be 0 or 1"),
+    "correct contradicts answers": (
+        LONG.assign(correct=[0, 0, 1, 1, 0, 1, 0, 0]),
+        r"contradicts answer == gold at data row",
+    ),
+    "negative probabilities": (LONG.assign(probs=["[1.2, -0.2, 0, 0]"] * 8), r"must be >= 0"),
+    "probabilities not summing to 1": (
+        LONG.assign(probs=["[0.5, 0.4, 0, 0]"] * 8),
+        r"must sum to 1",
+    ),
+    "one agent": (LONG[LONG.agent == "a"], r"at least 2 agents"),
+    "empty": (LONG.iloc[:0], r"no rows"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CASES))
+def test_bad_input_gets_a_clear_error(case: str) -> None:
+    table, pattern = BAD_CASES[case]
+    with pytest.raises(InputError, match=pattern):
+        Responses.from_long(table, source="input.csv")
+
+
+def test_error_names_the_rows() -> None:
+    with pytest.raises(InputError, match=r"input.csv: .*data row\(s\) 3 "):
+        Responses.from_long(LONG.assign(correct=[1, 0, 7, 1, 0, 1, 0, 0]), source="input.csv")

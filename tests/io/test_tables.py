@@ -1,0 +1,95 @@
+"""Reading files: every format alike, attribute tables, unreadable files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monoculture import InputError, Responses
+from monoculture.io import read_responses, read_table
+
+LONG = pd.DataFrame(
+    {
+        "item_id": [1, 1, 1, 2, 2, 2, 3, 3],
+        "agent": ["a", "b", "c", "a", "b", "c", "a", "b"],
+        "answer": ["A", "B", "A", "C", None, "C", "B", "B"],
+        "gold": ["A", "A", "A", "C", "C", "C", "D", "D"],
+        "category": ["x", "x", "x", "y", "y", "y", "x", "x"],
+        "family": ["f", "g", "f", "f", "g", "f", "f", "g"],
+        "latency": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+    }
+)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".tsv", ".jsonl", ".jsonl.gz", ".parquet"])
+def test_every_file_format_reads_the_same(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"responses{suffix}"
+    if suffix.startswith(".csv"):
+        LONG.to_csv(path, index=False)
+    elif suffix == ".tsv":
+        LONG.to_csv(path, index=False, sep="\t")
+    elif suffix.startswith(".jsonl"):
+        LONG.to_json(path, orient="records", lines=True)
+    else:
+        LONG.to_parquet(path)
+    r = read_responses(path)
+    np.testing.assert_array_equal(r.correct, Responses.from_long(LONG).correct)
+
+
+def test_probabilities_as_json_lists_and_as_columns(tmp_path: Path) -> None:
+    table = LONG.iloc[:3].copy()
+    table["probs"] = [
+        json.dumps(p) for p in ([0.7, 0.1, 0.1, 0.1], [0.2, 0.6, 0.1, 0.1], [0.5, 0.5, 0.0, 0.0])
+    ]
+    r = Responses.from_long(table)
+    assert r.probs is not None
+    assert r.probs.shape == (1, 3, 4)
+    columns = LONG.iloc[:3].copy()
+    for k, label in enumerate("ABCD"):
+        columns[f"prob_{label}"] = [
+            [0.7, 0.1, 0.1, 0.1],
+            [0.2, 0.6, 0.1, 0.1],
+            [0.5, 0.5, 0.0, 0.0],
+        ][0][k]
+    r2 = Responses.from_long(columns)
+    assert r2.probs is not None
+    assert r2.probs.shape[2] == 4
+
+
+def test_agent_table_is_merged_and_mismatches_noted(tmp_path: Path) -> None:
+    LONG.to_csv(tmp_path / "r.csv", index=False)
+    pd.DataFrame({"agent": ["a", "b", "z"], "developer": ["X", "Y", "Z"]}).to_csv(
+        tmp_path / "agents.csv", index=False
+    )
+    r = read_responses(tmp_path / "r.csv", agents=tmp_path / "agents.csv")
+    assert r.agent_attrs.loc["a", "developer"] == "X"
+    assert pd.isna(r.agent_attrs.loc["c", "developer"])
+    notes = " ".join(r.input_summary.notes)
+    assert "no responses" in notes
+    assert "no row in the agent table" in notes
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(InputError, match="empty"):
+        read_table(tmp_path / "empty.csv")
+    (tmp_path / "header.csv").write_text("item_id,agent,correct\n")
+    with pytest.raises(InputError, match="no data rows"):
+        read_table(tmp_path / "header.csv")
+    (tmp_path / "bad.csv.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(InputError, match="cannot be read"):
+        read_table(tmp_path / "bad.csv.gz")
+    with pytest.raises(InputError, match="no such file"):
+        read_table(tmp_path / "missing.csv")
+    (tmp_path / "x.xlsx").write_bytes(b"PK")
+    with pytest.raises(InputError, match="unknown file type"):
+        read_table(tmp_path / "x.xlsx")
+    truncated = gzip.compress(LONG.to_csv(index=False).encode())[:40]
+    (tmp_path / "cut.csv.gz").write_bytes(truncated)
+    with pytest.raises(InputError, match="cannot be read"):
+        read_table(tmp_path / "cut.csv.gz")
