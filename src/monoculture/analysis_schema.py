@@ -169,13 +169,13 @@ class AnalysisDocument(BaseModel):
         description="Most consistent pairs with their figures."
     )
     clusters: Clusters
-    k_of_n: list[dict[str, float]] = Field(
+    k_of_n: list[dict[str, float | None]] = Field(
         description="k-of-n failure distribution vs independence (complete items)."
     )
-    vote_curve: list[dict[str, float]] = Field(
+    vote_curve: list[dict[str, float | None]] = Field(
         description="Plurality accuracy of random sub-swarms by size vs independence."
     )
-    risk_coverage: list[dict[str, float]] = Field(
+    risk_coverage: list[dict[str, float | None]] = Field(
         description="Risk and coverage when abstaining below each agreement level."
     )
     attributes: list[dict[str, object]] = Field(

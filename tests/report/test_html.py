@@ -204,3 +204,12 @@ def test_report_readable_for_tiny_and_large_swarms(tmp_path: Path, n_agents: int
     assert path.stat().st_size < 10_000_000
     traces = _check_in_browser(path, f"report-{n_agents}-agents.png")
     assert all(count > 0 for count in traces.values())
+
+
+@pytest.mark.parametrize("level", [0.9, 0.99])
+def test_page_prints_the_interval_level_it_was_given(level: float) -> None:
+    # Catches a page that hard-codes "95 %" whatever level the analysis used.
+    swarm = latent_swarm(n_agents=6, n_items=200, seed=3)
+    page = render_html(analyze(swarm, bootstrap=40, level=level).to_document())
+    assert f"({level * 100:g} % interval " in page
+    assert "95 % interval" not in page

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from monoculture.errors import UndefinedMetricWarning
 from monoculture.metrics._arrays import safe_divide
 from monoculture.metrics._validate import (
     check_fraction,
@@ -106,5 +109,7 @@ def aurc(responses: Responses, *, complete_only: bool = False) -> float:
         >>> round(aurc(r), 4)  # 2/3 * 1/2 + 1/3 * 2/3
         0.5556
     """
-    curve = risk_coverage_curve(responses, complete_only=complete_only)
+    with warnings.catch_warnings():  # one warning, naming aurc, when undefined
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        curve = risk_coverage_curve(responses, complete_only=complete_only)
     return defined_or_warn(aurc_of_curve(curve), "aurc", "no item can be scored (gold unknown)")

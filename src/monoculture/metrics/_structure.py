@@ -57,6 +57,9 @@ def _silhouette(distance: np.ndarray, labels: np.ndarray) -> float:
 def cluster_agents(similarity: pd.DataFrame, *, n_clusters: int | None = None) -> AgentClusters:
     """Cluster agents from a similarity matrix such as `error_consistency` (NaN -> 0).
 
+    Average linkage on ``1 - similarity``; exact ties between pairs are merged in agent
+    order (scipy's rule), so with ties the partition can depend on that order.
+
     Example:
         >>> sim = pd.DataFrame(
         ...     [[1, 0.9, 0, 0], [0.9, 1, 0, 0], [0, 0, 1, 0.8], [0, 0, 0.8, 1]],

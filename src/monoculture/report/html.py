@@ -331,15 +331,16 @@ def _risk_coverage(doc: AnalysisDocument) -> dict[str, Any] | None:
     threshold = doc.settings.quiet_threshold
     quiet_x, quiet_y, quiet_text = [], [], []
     previous = 0.0
-    for row in rows:
-        if row["quiet_failures"] > previous:
+    for row in rows:  # every point of the curve is a scored agreement level: no nulls
+        count = float(row["quiet_failures"] or 0.0)
+        if count > previous:
             quiet_x.append(row["coverage"])
             quiet_y.append(row["risk"])
             quiet_text.append(
-                f"{int(row['quiet_failures'] - previous)} quiet failure(s) at "
-                f"agreement {row['min_agreement']:.0%}"
+                f"{int(count - previous)} quiet failure(s) at agreement "
+                f"{row['min_agreement'] or 0.0:.0%}"
             )
-        previous = row["quiet_failures"]
+        previous = count
     return {
         "data": [
             {
