@@ -215,7 +215,13 @@ class Responses:
         )
 
     def complete_only(self) -> Responses:
-        """Only the items that every agent was scored on."""
+        """Only the items that every agent was scored on.
+
+        Example:
+            >>> r = Responses.from_arrays(correct=[[1, 0], [1, float("nan")]])
+            >>> r.complete_only().n_items
+            1
+        """
         return self.select(items=self.complete_items)
 
     # ------------------------------------------------------------------ attributes

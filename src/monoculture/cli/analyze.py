@@ -13,6 +13,7 @@ from monoculture.cli._common import progress_bar, user_errors
 from monoculture.cli.report import write_html
 from monoculture.errors import InputError
 from monoculture.io import read_responses
+from monoculture.metrics import QUIET_AGREEMENT
 from monoculture.report.terminal import render
 
 
@@ -37,7 +38,7 @@ def analyze_command(
     seed: Annotated[int, typer.Option(help="Seed for resampling.")] = 0,
     quiet_threshold: Annotated[
         float, typer.Option(help="Agreement at or above which a wrong vote counts as quiet.")
-    ] = 0.8,
+    ] = QUIET_AGREEMENT,
     item_col: Annotated[str, typer.Option(help="Item id column.")] = "item_id",
     agent_col: Annotated[str, typer.Option(help="Agent column.")] = "agent",
     answer_col: Annotated[str, typer.Option(help="Answer column.")] = "answer",

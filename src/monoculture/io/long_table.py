@@ -36,6 +36,12 @@ class LongColumns:
         probs: a probability list per row (JSON text or a list).
         probs_prefix: alternatively one column per option, named ``probs_prefix + label``.
         confidence: a number in [0, 1].
+
+    Example:
+        >>> table = pd.DataFrame({"q": [1, 1], "model": ["a", "b"], "ok": [1, 0]})
+        >>> cols = LongColumns(item="q", agent="model", correct="ok")
+        >>> responses_from_long(table, columns=cols).agents.tolist()
+        ['a', 'b']
     """
 
     item: str = "item_id"

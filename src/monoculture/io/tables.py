@@ -41,6 +41,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
     Raises:
         ReadError: the file is missing, unreadable, of an unknown type, or empty.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "r.csv"
+        >>> _ = path.write_text("item_id,agent,correct\\n1,a,1\\n1,b,0\\n")
+        >>> read_table(path).shape
+        (2, 3)
     """
     path = Path(path)
     if not path.is_file():
@@ -88,6 +95,13 @@ def read_responses(
     ``columns`` name the table's columns (``item_col``, ``agent_col``, ... as in
     `Responses.from_long`). The agent table needs the agent column; the item table needs
     the item column.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "r.csv"
+        >>> _ = path.write_text("item_id,agent,correct\\n1,a,1\\n1,b,0\\n2,a,0\\n2,b,0\\n")
+        >>> read_responses(path).correct.tolist()
+        [[1, 0], [0, 0]]
     """
     responses = Responses.from_long(read_table(path), source=str(path), **columns)
     if agents is not None:

@@ -58,6 +58,10 @@ class Estimate:
         ci_low, ci_high: the interval bounds at ``level``.
         n: the number of items the figure rests on.
         method: how the interval was made (resamples, level, seed).
+
+    Example:
+        >>> Estimate(0.5, 0.4, 0.6, 100, "percentile item bootstrap").to_dict()["ci_low"]
+        0.4
     """
 
     value: float

@@ -44,7 +44,13 @@ _RASCH_EXAMPLE = [[1, 1, 1], [0, 0, 1], [1, 1, 0], [0, 0, 1], [1, 1, 1], [1, 0, 
 @dataclass(frozen=True)
 class RaschFit:
     """Abilities ``(n_agents,)``, difficulties ``(n_items,)`` and ``p_right`` ``(n_items,
-    n_agents)`` from a regularised Rasch fit."""
+    n_agents)`` from a regularised Rasch fit, with the iterations it took.
+
+    Example:
+        >>> from monoculture import Responses
+        >>> rasch_fit(Responses.from_arrays(correct=[[1, 1], [1, 0], [0, 0]])).converged
+        True
+    """
 
     ability: np.ndarray
     difficulty: np.ndarray

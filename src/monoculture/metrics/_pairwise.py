@@ -59,6 +59,11 @@ class PairCounts:
 
     Quantities several metrics share (accuracies, chance agreement, kappa) are computed
     once per instance and cached.
+
+    Example:
+        >>> c = PairCounts(np.array(4.0), np.array(2.0), np.array(2.0), np.array(2.0))
+        >>> float(c.kappa)  # always wrong together: perfect consistency
+        1.0
     """
 
     n: np.ndarray

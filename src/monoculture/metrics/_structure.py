@@ -27,6 +27,13 @@ class AgentClusters:
         linkage: the scipy linkage matrix.
         n_clusters: k, chosen by the best mean silhouette for k in 2..min(8, n - 1).
         silhouette: that mean silhouette (NaN when k was not chosen that way).
+
+    Example:
+        >>> sim = pd.DataFrame([[1, 0.9, 0.1], [0.9, 1, 0.2], [0.1, 0.2, 1]], index=list("abc"),
+        ...                    columns=list("abc"))
+        >>> clusters = cluster_agents(sim, n_clusters=2)
+        >>> clusters.n_clusters, clusters.order
+        (2, ['c', 'a', 'b'])
     """
 
     labels: pd.Series

@@ -44,6 +44,11 @@ class PluralityOutcome:
             item cannot be scored (no agent scored, or gold unknown for an answer vote).
         agreement: share of the scored agents that gave the plurality answer.
         answer: the plurality label code (-1 when none or when tied).
+
+    Example:
+        >>> from monoculture import Responses
+        >>> plurality_outcome(Responses.from_arrays(answers=[[0, 1]], gold=[0])).credit.tolist()
+        [0.5]
     """
 
     credit: np.ndarray
