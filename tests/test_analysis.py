@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from monoculture import InputError, Responses, analyze
+from monoculture import InputError, Responses, analyze, metrics
 from monoculture.analysis_schema import SCHEMA_VERSION, AnalysisDocument, Interval
 from monoculture.synthetic import latent_swarm
 
@@ -103,3 +103,74 @@ def test_complete_only_restricts_items() -> None:
 def test_bad_options_are_rejected() -> None:
     with pytest.raises(InputError, match="bootstrap"):
         analyze(latent_swarm(n_agents=3, n_items=20), bootstrap=-1)
+
+
+# Issue 9, item 2: effective agents never exceed n without saying so.
+def test_negatively_correlated_errors_count_as_n_agents_not_more() -> None:
+    # Catches n / (1 + (n - 1) icc) used as is: 3 agents "behaved like 12.6".
+    correct = np.array([[1, 0, 1], [0, 1, 1], [1, 1, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]] * 5)
+    result = analyze(Responses.from_arrays(correct=correct), bootstrap=50)
+    icc = result.summary.value("icc")
+    assert icc is not None
+    assert icc < 0  # the ICC itself keeps its sign
+    assert result.summary.value("effective_agents") == 3.0
+    assert "no evidence of correlated errors" in result.verdict
+    assert "behave like" not in result.verdict
+
+
+def test_perfectly_anti_correlated_agents_divide_by_nothing() -> None:
+    # Catches the ZeroDivisionError at icc = -1 / (n - 1) and the bootstrap's RuntimeWarning
+    # (warnings are errors in this suite).
+    swarm = Responses.from_arrays(correct=[[1, 0], [0, 1]] * 10)
+    assert metrics.effective_agents(swarm) == 2.0
+    result = analyze(swarm, bootstrap=100)
+    estimate = result.summary.effective_agents
+    assert estimate is not None
+    assert estimate.ci_high is not None
+    assert estimate.ci_high <= 2.0
+
+
+def test_independent_agents_never_count_as_more_than_the_swarm() -> None:
+    # Catches "5 agents behave like 8.4" on independent random data (ICC slightly < 0).
+    rng = np.random.default_rng(4)
+    for _ in range(10):
+        swarm = Responses.from_arrays(correct=rng.integers(0, 2, (200, 5)))
+        result = analyze(swarm, bootstrap=30, seed=1)
+        estimate = result.summary.effective_agents
+        assert estimate is not None
+        assert estimate.value is not None
+        assert estimate.ci_high is not None
+        assert estimate.value <= 5.0
+        assert estimate.ci_high <= 5.0
+
+
+# Issue 9, item 4: undefined is undefined, with the true reason.
+@pytest.mark.parametrize(
+    ("correct", "reason"),
+    [
+        ([[1, 1, 1]] * 6, "no agent made an error"),
+        ([[0, 0, 0]] * 6, "every agent was wrong on every item"),
+    ],
+    ids=["all-right", "all-wrong"],
+)
+def test_all_right_or_all_wrong_is_null_with_its_reason(
+    correct: list[list[int]], reason: str
+) -> None:
+    # Catches difficulty-adjusted consistency and residual correlation printed as 1.0 when
+    # nobody errs, and the verdict blaming "too few items scored by every agent".
+    result = analyze(Responses.from_arrays(correct=correct), bootstrap=20)
+    for name in (
+        "icc",
+        "effective_agents",
+        "mean_error_consistency",
+        "mean_difficulty_adjusted_error_consistency",
+        "mean_residual_error_correlation",
+    ):
+        assert result.summary.value(name) is None, name
+        assert name in result.undefined, name
+    assert reason in result.verdict
+    assert reason in result.undefined["effective_agents"]
+    assert "too few" not in result.verdict
+    document = json.loads(result.to_json())
+    assert reason in document["undefined"]["icc"]
+    assert "nan" not in result.verdict.lower()

@@ -51,6 +51,7 @@ class Analysis:
     settings: dict[str, Any]
     estimates: dict[str, Estimate] = field(default_factory=dict)
     synthetic: bool = False
+    undefined: dict[str, str] = field(default_factory=dict)
 
     def to_document(self) -> AnalysisDocument:
         from monoculture import __version__  # the package imports this module
@@ -73,6 +74,7 @@ class Analysis:
                 input={**self.input_summary.to_dict(), "synthetic": self.synthetic},
                 settings=self.settings,
                 summary=self.summary,
+                undefined=self.undefined,
                 agents=_records(self.agents.reset_index()),
                 pairwise={"agents": order, "matrices": matrices},
                 top_pairs=_records(self.top_pairs),
@@ -209,22 +211,81 @@ def _systemic_items(responses: Responses) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _verdict(summary: Summary, synthetic: bool) -> str:
-    def value(name: str) -> float:
+# Each headline figure and the public metric that is undefined on the same data, so that a
+# null figure can carry the metric's own reason.
+_REASON_SOURCES: dict[str, Callable[[Responses], Any]] = {
+    "best_agent_accuracy": metrics.accuracy,
+    "mean_agent_accuracy": metrics.accuracy,
+    "mean_error_consistency": metrics.error_consistency,
+    "mean_same_wrong": metrics.same_wrong_rate,
+    "systemic_failure_rate": metrics.systemic_failure_rate,
+    "systemic_failure_rate_independent": metrics.independent_systemic_failure_rate,
+    "plurality_accuracy": metrics.plurality_accuracy,
+    "plurality_accuracy_independent": metrics.independent_vote_accuracy,
+    "quiet_failure_share": metrics.quiet_failure_share,
+    "icc": metrics.icc,
+    "effective_agents": metrics.effective_agents,
+    "aurc": metrics.aurc,
+    "fleiss_kappa": metrics.fleiss_kappa,
+    "krippendorff_alpha": metrics.krippendorff_alpha,
+    "mean_error_phi": metrics.error_phi,
+    "mean_capa": metrics.capa,
+    "mean_difficulty_adjusted_error_consistency": metrics.difficulty_adjusted_error_consistency,
+    "mean_residual_error_correlation": metrics.residual_error_correlation,
+}
+
+
+def _undefined_reasons(responses: Responses, summary: Summary) -> dict[str, str]:
+    """Figure -> why it is null: the reason its metric gives on these data."""
+    reasons = {}
+    for name, metric in _REASON_SOURCES.items():
+        if summary.value(name) is not None:
+            continue
+        if responses.answers is None and name in (
+            "mean_same_wrong",
+            "fleiss_kappa",
+            "krippendorff_alpha",
+        ):
+            reasons[name] = "needs the agents' answers, not only correctness"
+            continue
+        if name == "mean_capa" and (responses.gold is None or responses.option_counts() is None):
+            reasons[name] = "needs gold answers and the number of options per item"
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UndefinedMetricWarning)
+            metric(responses)
+        messages = [str(w.message) for w in caught if w.category is UndefinedMetricWarning]
+        reasons[name] = (
+            messages[0].split("(NaN): ", 1)[-1].rstrip(".")
+            if messages
+            else "no value for these data"
+        )
+    return reasons
+
+
+def _verdict(summary: Summary, synthetic: bool, undefined: dict[str, str]) -> str:
+    def shown(name: str, fmt: str) -> str:
         number = summary.value(name)
-        return float("nan") if number is None else number
+        return "undefined" if number is None else fmt.format(number)
 
     prefix = "SYNTHETIC DATA: " if synthetic else ""
     n = summary.n_agents
-    effective = value("effective_agents")
-    if np.isfinite(effective):
-        head = f"{n} agents behave like {effective:.1f} independent agents"
+    effective, icc = summary.value("effective_agents"), summary.value("icc")
+    if effective is None:
+        reason = undefined.get("effective_agents", "no value for these data")
+        head = f"{n} agents; the number of independent agents is undefined: {reason}"
+    elif icc is not None and icc <= 0:
+        head = (
+            f"{n} agents: no evidence of correlated errors (ICC {icc:.2f}), so they count as "
+            f"{n} independent agents"
+        )
     else:
-        head = f"{n} agents; too few items scored by every agent to count independent agents"
+        head = f"{n} agents behave like {effective:.1f} independent agents"
+    systemic = shown("systemic_failure_rate", "{:.1%}")
+    independent = shown("systemic_failure_rate_independent", "{:.2g}")
     return (
-        f"{prefix}{head} (mean error consistency {value('mean_error_consistency'):.2f}; "
-        f"all wrong together on {value('systemic_failure_rate'):.1%} of items, "
-        f"{value('systemic_failure_rate_independent'):.2g} if independent)."
+        f"{prefix}{head} (mean error consistency {shown('mean_error_consistency', '{:.2f}')}; "
+        f"all wrong together on {systemic} of items, {independent} if independent)."
     )
 
 
@@ -388,9 +449,11 @@ def _measure(
         "quiet_threshold": quiet_threshold,
         "interval_method": next(iter(boot.estimates.values())).method if boot.estimates else "",
     }
+    undefined = _undefined_reasons(responses, summary)
     return Analysis(
         summary=summary,
-        verdict=_verdict(summary, synthetic),
+        verdict=_verdict(summary, synthetic, undefined),
+        undefined=undefined,
         agents=agents,
         pairwise=pairwise,
         pair_intervals=intervals,

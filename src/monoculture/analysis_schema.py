@@ -161,6 +161,11 @@ class AnalysisDocument(BaseModel):
     input: InputInfo
     settings: Settings
     summary: Summary
+    undefined: dict[str, str] = Field(
+        default_factory=dict,
+        description="Summary figure -> why it is null for these data (e.g. 'an agent that "
+        "is always right or always wrong on them'); absent figures are defined.",
+    )
     agents: list[dict[str, object]] = Field(
         description="One record per agent: agent, accuracy, coverage, cluster, attributes."
     )

@@ -33,9 +33,9 @@ SIMILARITY = pd.DataFrame(np.eye(3), index=list("abc"), columns=list("abc"))
 
 CASES: list[tuple[str, Callable[[], Any], str]] = [
     ("accuracy", lambda: metrics.accuracy(NO_COMPLETE_ITEM), "scored on no item"),
-    ("icc", lambda: metrics.icc(NO_COMPLETE_ITEM), "at least 2 items"),
-    ("icc", lambda: metrics.icc(ONE_ITEM), "at least 2 items"),
-    ("effective_agents", lambda: metrics.effective_agents(ONE_ITEM), "at least 2 items"),
+    ("icc", lambda: metrics.icc(NO_COMPLETE_ITEM), "0 item(s) were scored for every agent"),
+    ("icc", lambda: metrics.icc(ONE_ITEM), "it needs at least 2"),
+    ("effective_agents", lambda: metrics.effective_agents(ONE_ITEM), "it needs at least 2"),
     (
         "fleiss_kappa",
         lambda: metrics.fleiss_kappa(

@@ -275,3 +275,13 @@ def test_simulate_command_writes_tables_and_figures(tmp_path: Path) -> None:
 def test_shipped_sweeps_are_valid() -> None:
     for path in EXAMPLES.glob("*.toml"):
         assert load_sweep(path).cells()
+
+
+def test_effective_agents_never_exceed_the_swarm() -> None:
+    # Catches Kish's formula applied to a negative error correlation: a diverse swarm's
+    # mean_effective_agents reached 3.8e8 for 500 agents.
+    config = EstimationConfig(n_agents=50, n_steps=60, n_runs=3, homogeneity=0.0, seed=2)
+    result = run_estimation(config)
+    assert (result.steps["pairwise_error_correlation"] < 0).any()  # the case that broke
+    assert result.steps["effective_agents"].max() <= 50.0
+    assert result.runs["mean_effective_agents"].max() <= 50.0

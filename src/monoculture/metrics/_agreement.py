@@ -121,9 +121,19 @@ def _icc(responses: Responses) -> float:
     )
 
 
-_ICC_UNDEFINED = (
-    "it needs at least 2 items scored for every agent, with errors that vary between items"
-)
+def _icc_reason(responses: Responses) -> str:
+    """Why the ICC is undefined on these data, in the user's terms."""
+    complete = responses.complete_only()
+    if complete.n_items < 2:
+        return (
+            f"{complete.n_items} item(s) were scored for every agent; it needs at least 2"
+        )
+    errors = complete.errors
+    if not errors.any():
+        return "no agent made an error on the items every agent was scored on"
+    if errors.all():
+        return "every agent was wrong on every item every agent was scored on"
+    return "the errors do not vary between items"
 
 
 def icc(responses: Responses) -> float:
@@ -141,15 +151,17 @@ def icc(responses: Responses) -> float:
         0.333
     """
     responses = check_responses(responses, "icc")
-    return defined_or_warn(_icc(responses), "icc", _ICC_UNDEFINED)
+    value = _icc(responses)
+    return value if np.isfinite(value) else defined_or_warn(value, "icc", _icc_reason(responses))
 
 
 def effective_agents(responses: Responses) -> float:
     """How many independent agents the swarm is worth: ``n / (1 + (n - 1) icc)`` (Kish's
     design effect applied to the agents' errors on an item).
 
-    NaN, with an `UndefinedMetricWarning`, where `icc` is undefined or the design effect is
-    not positive.
+    With ``icc <= 0`` there is no evidence of correlated errors and the result is ``n``
+    (never more than the swarm has); `icc` itself keeps its negative value. NaN, with an
+    `UndefinedMetricWarning`, where `icc` is undefined.
 
     Example:
         >>> from monoculture import Responses
@@ -158,5 +170,7 @@ def effective_agents(responses: Responses) -> float:
         1.8
     """
     responses = check_responses(responses, "effective_agents")
-    value = kish_effective_agents(responses.n_agents, np.asarray(_icc(responses)))
-    return defined_or_warn(float(value), "effective_agents", _ICC_UNDEFINED)
+    value = float(kish_effective_agents(responses.n_agents, np.asarray(_icc(responses))))
+    if np.isfinite(value):
+        return value
+    return defined_or_warn(value, "effective_agents", _icc_reason(responses))

@@ -43,8 +43,20 @@ def label_counts(codes: np.ndarray, n_labels: int) -> np.ndarray:
     return np.bincount(flat, minlength=n_items * n_labels).reshape(n_items, n_labels)
 
 
+NO_EVIDENCE_OF_CORRELATION = "no evidence of correlated errors (ICC <= 0)"
+"""How a swarm whose errors are not positively correlated is described."""
+
+
 def kish_effective_agents(n_agents: int, icc: np.ndarray) -> np.ndarray:
     """Kish's effective sample size for ``n_agents`` with intra-class correlation ``icc``:
-    ``n / (1 + (n - 1) icc)`` (Kish 1965, the design effect of a cluster); NaN where the
-    design effect is not positive."""
-    return safe_divide(np.full(np.shape(icc), float(n_agents)), 1.0 + (n_agents - 1) * icc)
+    ``n / (1 + (n - 1) max(icc, 0))`` (Kish 1965, the design effect of a cluster).
+
+    An ICC at or below 0 is no evidence of correlated errors, and ``n`` independent agents
+    are the most a swarm of ``n`` can be worth: the result is then ``n``, never more (a
+    negative ICC would give more than ``n``, or divide by zero at ``-1 / (n - 1)``). NaN
+    where ``icc`` is NaN.
+    """
+    icc = np.asarray(icc, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        positive = np.where(np.isnan(icc), np.nan, np.maximum(icc, 0.0))
+    return np.asarray(n_agents / (1.0 + (n_agents - 1) * positive))

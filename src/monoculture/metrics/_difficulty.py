@@ -24,6 +24,7 @@ import pandas as pd
 
 from monoculture.errors import ConvergenceWarning, InputError
 from monoculture.metrics._arrays import agent_frame, safe_divide
+from monoculture.metrics._pairwise import pair_counts
 from monoculture.metrics._products import cross_counts
 from monoculture.metrics._validate import check_count, check_positive, prepare
 from monoculture.responses import Responses
@@ -143,6 +144,8 @@ def difficulty_adjusted_error_consistency(
     ``(c_obs - c_rasch) / (1 - c_rasch)``, where ``c_rasch`` is the mean over shared items
     of ``p_i p_j + (1 - p_i)(1 - p_j)`` with the fitted probabilities of being right.
     ``fit`` reuses a `rasch_fit` of the same responses (and the same ``complete_only``).
+    NaN, as for `error_consistency`, where an agent is always right or always wrong on the
+    shared items.
 
     Example:
         >>> from monoculture import Responses
@@ -165,7 +168,21 @@ def difficulty_adjusted_error_consistency(
     observed = safe_divide(both_right + both_wrong, shared)
     expected = safe_divide(p.T @ p + q.T @ q, shared)
     kappa = safe_divide(observed - expected, 1.0 - expected)
+    kappa = np.where(_both_vary(responses), kappa, np.nan)
     return agent_frame(kappa, responses, "difficulty_adjusted_error_consistency")
+
+
+def _both_vary(responses: Responses) -> np.ndarray:
+    """``(n_agents, n_agents)``: both agents are right on some and wrong on other shared
+    items. Elsewhere, as for plain error consistency, agreement beyond chance has no
+    meaning (an agent that never errs agrees with everyone by construction)."""
+    counts = pair_counts(responses)
+    return np.asarray(
+        (counts.wrong_i > 0)
+        & (counts.wrong_i < counts.n)
+        & (counts.wrong_j > 0)
+        & (counts.wrong_j < counts.n)
+    )
 
 
 def residual_error_correlation(
@@ -190,4 +207,5 @@ def residual_error_correlation(
     sum_xy = residual.T @ residual
     spread = (n * sum_xx - sum_x**2) * (n * sum_xx.T - sum_x.T**2)
     corr = safe_divide(n * sum_xy - sum_x * sum_x.T, np.sqrt(np.maximum(spread, 0.0)))
+    corr = np.where(_both_vary(responses), corr, np.nan)
     return agent_frame(corr, responses, "residual_error_correlation")

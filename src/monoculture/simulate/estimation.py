@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from monoculture.metrics._arrays import kish_effective_agents
 from monoculture.simulate._parallel import chunk_generators, chunk_runner, chunk_slices
 from monoculture.simulate.network import NetworkKind, build_graph, influence_matrix
 
@@ -203,7 +204,7 @@ def _one_run(
     with np.errstate(invalid="ignore", divide="ignore"):
         coherence = np.where(mse > 0, error**2 / mse, np.nan)
         correlation = (n * coherence - 1.0) / (n - 1.0)
-        effective = n / (1.0 + (n - 1.0) * correlation)
+        effective = kish_effective_agents(n, correlation)  # n, not more, when <= 0
     steps = pd.DataFrame(
         {
             "step": np.arange(config.n_steps),
