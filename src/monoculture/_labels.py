@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -55,3 +58,69 @@ def positional_labels(labels: Iterable[str], n_options: int) -> list[str] | None
         size = max([n_options, *(int(label) + 1 for label in present)])
         return [str(k) for k in range(size)]
     return None
+
+
+AnswerNormalization = Literal["auto", "none", "text", "number"]
+"""How answers and gold labels are compared: as written (stripped), as text (case, spacing
+and quotes folded), or as numbers (``75.00`` = ``75``, ``2,125`` = ``2125``)."""
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_SHORT_LABEL = re.compile(r"^[A-Za-z0-9]{1,3}$")
+
+
+def _as_number(text: str) -> str | None:
+    """The canonical text of a number (``"2,125"`` -> ``"2125"``, ``"75.00"`` -> ``"75"``),
+    or ``None`` when ``text`` is not one."""
+    candidate = text.strip()
+    if _THOUSANDS.match(candidate):
+        candidate = candidate.replace(",", "")
+    try:
+        value = float(candidate)
+    except ValueError:
+        return None
+    if not math.isfinite(value):
+        return None
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return format(value, ".12g")
+
+
+def _as_text(text: str) -> str:
+    folded = " ".join(text.casefold().split()).replace('"', "'")
+    return folded.strip("'").rstrip(".").strip()
+
+
+def normalize_labels(values: pd.Series, mode: Literal["none", "text", "number"]) -> pd.Series:
+    """``values`` (strings or ``None``) compared under ``mode``; numbers fall back to text
+    normalization when a value is not a number."""
+    if mode == "none":
+        return values
+
+    def one(value: object) -> object:
+        if value is None:
+            return None
+        text = str(value)
+        if mode == "number":
+            number = _as_number(text)
+            if number is not None:
+                return number
+        return _as_text(text)
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype=object)
+
+
+def choose_normalization(values: Iterable[str]) -> tuple[Literal["none", "text", "number"], str]:
+    """The comparison ``auto`` picks from the labels themselves, and why.
+
+    ``number`` when at least 95 % of the labels are numbers; ``none`` when every label is a
+    short token of at most 3 letters or digits (option letters, yes/no); ``text`` otherwise.
+    """
+    labels = [label for label in values if label is not None]
+    if not labels:
+        return "none", "no labels"
+    numbers = sum(_as_number(label) is not None for label in labels)
+    if numbers >= 0.95 * len(labels):
+        return "number", f"{numbers / len(labels):.0%} of answers and gold labels are numbers"
+    if all(_SHORT_LABEL.match(label) for label in labels):
+        return "none", "every answer and gold label is a short token (e.g. an option letter)"
+    return "text", "answers are free text"

@@ -124,6 +124,11 @@ class InputInfo(BaseModel):
     synthetic: bool = Field(
         default=False, description="True when the responses were generated, not observed."
     )
+    answer_normalization: str | None = Field(
+        default=None,
+        description="How answers were compared with gold labels: none (as written, "
+        "stripped), text (case, spacing and quotes folded) or number (75.00 = 75).",
+    )
 
 
 class PairMatrices(BaseModel):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from monoculture._labels import AnswerNormalization
 from monoculture.errors import InputError
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class InputSummary:
         rows_used: rows that became an observed (item, agent) cell.
         left_out: reason -> number of rows not used for that reason.
         notes: other remarks on the input (attributes, vocabulary, unmatched agents).
+        answer_normalization: how answers were compared with gold labels (``none``,
+            ``text`` or ``number``), when a reader compared them.
     """
 
     source: str
@@ -47,15 +50,19 @@ class InputSummary:
     rows_used: int
     left_out: Mapping[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    answer_normalization: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "source": self.source,
             "rows_read": self.rows_read,
             "rows_used": self.rows_used,
             "left_out": dict(self.left_out),
             "notes": list(self.notes),
         }
+        if self.answer_normalization is not None:
+            out["answer_normalization"] = self.answer_normalization
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -281,6 +288,7 @@ class Responses:
         cell_attrs: Mapping[str, np.ndarray] | None = None,
         input_summary: InputSummary | None = None,
         locate: CellLocator | None = None,
+        strict_scoring: bool = False,
     ) -> Responses:
         """Build from dense arrays of shape ``(n_items, n_agents)``: the one validating
         constructor, which every reader, the experiment runner and the simulator call.
@@ -299,6 +307,10 @@ class Responses:
             cell_attrs: name -> ``(n_items, n_agents)`` array of per-cell values.
             input_summary: what was read and left out; default: the cells given.
             locate: describes offending cells in error messages (readers name file rows).
+            strict_scoring: refuse ``correct`` values that disagree with ``answers == gold``
+                (right for option letters). By default ``correct`` is the authority, since
+                free-form answers are graded by rules other than equality (``75.00`` is
+                ``75``), and the disagreements are counted in ``input_summary.notes``.
 
         Raises:
             InputError: naming the rule broken, where, and the fix.
@@ -328,10 +340,13 @@ class Responses:
             correct_int, observed = check.correctness(correct)
         n_items, n_agents = correct_int.shape
         check.shapes(answer_codes, gold_codes, (n_items, n_agents))
+        disagreements = 0
         if answer_codes is not None:
             answer_codes = np.where(observed, answer_codes, -1)
             if gold_codes is not None:
-                check.agreement(correct_int, observed, answer_codes, gold_codes)
+                disagreements = check.agreement(
+                    correct_int, observed, answer_codes, gold_codes, strict=strict_scoring
+                )
         agent_names = check.names(
             agents, n_agents, "agents", np.array([f"agent_{k}" for k in range(n_agents)], object)
         )
@@ -348,6 +363,15 @@ class Responses:
             raise check.fail("no items with a scored response.")
         if input_summary is None:
             summary = InputSummary("<arrays>", n_items * n_agents, int(observed.sum()), {}, ())
+        if disagreements:
+            summary = replace(
+                summary,
+                notes=(
+                    *summary.notes,
+                    f"{disagreements} scored cell(s) have a `correct` value that disagrees with "
+                    "answer == gold; `correct` was used (strict scoring refuses them).",
+                ),
+            )
         return cls(
             item_ids=item_names,
             agents=agent_names,
@@ -378,9 +402,12 @@ class Responses:
         probs_prefix: str = "prob_",
         confidence_col: str = "confidence",
         source: str = "<table>",
+        answer_normalization: AnswerNormalization = "auto",
+        strict_scoring: bool = False,
     ) -> Responses:
         """Build from a long table, one row per (item, agent); see
-        `monoculture.io.responses_from_long` for the columns and rules.
+        `monoculture.io.responses_from_long` for the columns, the rules, and the two
+        scoring options.
 
         Example:
             >>> table = pd.DataFrame({"item_id": [1, 1], "agent": ["a", "b"],
@@ -401,7 +428,13 @@ class Responses:
             probs_prefix=probs_prefix,
             confidence=confidence_col,
         )
-        return responses_from_long(table, columns=columns, source=source)
+        return responses_from_long(
+            table,
+            columns=columns,
+            source=source,
+            answer_normalization=answer_normalization,
+            strict_scoring=strict_scoring,
+        )
 
     def to_long(self, columns: LongColumns | None = None) -> pd.DataFrame:
         """One row per observed (item, agent) cell; the inverse of `from_long`.
@@ -476,16 +509,25 @@ class _Checker:
             raise self.fail(f"`gold` needs one entry per item ({shape[0]}); got {gold.shape[0]}.")
 
     def agreement(
-        self, correct: np.ndarray, observed: np.ndarray, answers: np.ndarray, gold: np.ndarray
-    ) -> None:
-        """Where answer and gold are both known, ``correct`` must equal ``answer == gold``."""
+        self,
+        correct: np.ndarray,
+        observed: np.ndarray,
+        answers: np.ndarray,
+        gold: np.ndarray,
+        *,
+        strict: bool,
+    ) -> int:
+        """Cells where answer and gold are both known and ``correct`` differs from
+        ``answer == gold``: refused under strict scoring, else counted."""
         known = observed & (answers >= 0) & (gold[:, None] >= 0)
         clash = known & ((answers == gold[:, None]) != correct.astype(bool))
-        if clash.any():
+        if strict and clash.any():
             raise self.fail(
-                f"`correct` contradicts answer == gold at {self.where(clash)}. Fix the "
-                "scoring, the answers or the gold labels, or leave `correct` out to derive it."
+                f"`correct` contradicts answer == gold at {self.where(clash)} (strict "
+                "scoring). Fix the scoring, the answers or the gold labels; or, for answers "
+                "graded by other rules than equality, drop strict scoring to use `correct`."
             )
+        return int(clash.sum())
 
     def names(
         self, names: Sequence[Any] | np.ndarray | None, n: int, what: str, default: np.ndarray

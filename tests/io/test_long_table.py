@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monoculture import InputError, Responses
+from monoculture import InputError, Responses, metrics
 
 LONG = pd.DataFrame(
     {
@@ -75,10 +75,6 @@ BAD_CASES = {
         r"appear on several rows",
     ),
     "correct not 0/1": (LONG.assign(correct=[1, 0, 2, 1, 0, 1, 0, 0]), r"must be 0 or 1"),
-    "correct contradicts answers": (
-        LONG.assign(correct=[0, 0, 1, 1, 0, 1, 0, 0]),
-        r"contradicts answer == gold at data row",
-    ),
     "negative probabilities": (LONG.assign(probs=["[1.2, -0.2, 0, 0]"] * 8), r"must be >= 0"),
     "probabilities not summing to 1": (
         LONG.assign(probs=["[0.5, 0.4, 0, 0]"] * 8),
@@ -99,3 +95,63 @@ def test_bad_input_gets_a_clear_error(case: str) -> None:
 def test_error_names_the_rows() -> None:
     with pytest.raises(InputError, match=r"input.csv: .*data row\(s\) 3 "):
         Responses.from_long(LONG.assign(correct=[1, 0, 7, 1, 0, 1, 0, 0]), source="input.csv")
+
+
+# Issue 9, item 5: `correct` is the authority when given.
+FREE_FORM = pd.DataFrame(
+    {
+        "item_id": [1, 1, 2, 2, 3, 3, 4, 4],
+        "agent": ["a", "b"] * 4,
+        "answer": ["75.00", "75", "2,125", "2125", "7", "8", "12", "12.0"],
+        "gold": ["75", "75", "2125", "2125", "7", "7", "11", "11"],
+        "correct": [1, 1, 1, 1, 1, 0, 1, 0],  # the grader accepted a's 12 on item 4
+    }
+)
+
+
+def test_correct_is_used_when_it_disagrees_and_the_count_is_noted() -> None:
+    # Catches the old refusal (and its advice to drop `correct`, which would score the
+    # graded answers wrong).
+    r = Responses.from_long(FREE_FORM)
+    assert r.correct.tolist() == [[1, 1], [1, 1], [1, 0], [1, 0]]
+    notes = " ".join(r.input_summary.notes)
+    assert "1 scored cell(s) have a `correct` value that disagrees" in notes
+    with pytest.raises(InputError, match=r"contradicts answer == gold at data row\(s\) 7 "):
+        Responses.from_long(FREE_FORM, strict_scoring=True)
+
+
+def test_numbers_are_compared_as_numbers_when_answers_are_numeric() -> None:
+    # Catches string equality on free-form numbers: "75.00" vs "75" derived as wrong, and
+    # "12" and "12.0" counted as different wrong answers by the same-wrong metrics.
+    table = FREE_FORM.drop(columns=["correct"])
+    r = Responses.from_long(table)
+    assert r.input_summary.answer_normalization == "number"
+    assert r.correct[:2].tolist() == [[1, 1], [1, 1]]
+    assert r.answers is not None
+    assert r.answers[3, 0] == r.answers[3, 1]  # 12 and 12.0: one wrong answer
+    assert float(metrics.same_wrong_rate(r).iloc[0, 1]) == 1.0
+    exact = Responses.from_long(table, answer_normalization="none")
+    assert exact.correct[0].tolist() == [0, 1]
+    assert float(metrics.same_wrong_rate(exact).iloc[0, 1]) == 0.0  # "12" != "12.0" here
+
+
+@pytest.mark.parametrize(
+    ("answers", "gold", "mode"),
+    [
+        (["A", "B", "C", "A"], ["A", "A", "C", "C"], "none"),
+        (["Paris", "paris ", "The Cat", "the  cat"], ["Paris"] * 2 + ["the cat"] * 2, "text"),
+        (["['a', 'b']", '["a", "b"]', "x", "y"], ["['a', 'b']"] * 2 + ["x x"] * 2, "text"),
+    ],
+    ids=["letters", "case-and-spacing", "quotes"],
+)
+def test_auto_normalization_is_chosen_from_the_labels(
+    answers: list[str], gold: list[str], mode: str
+) -> None:
+    # Catches a default that folds option letters (it must not) or leaves free text exact.
+    table = pd.DataFrame(
+        {"item_id": [1, 1, 2, 2], "agent": ["a", "b"] * 2, "answer": answers, "gold": gold}
+    )
+    r = Responses.from_long(table)
+    assert r.input_summary.answer_normalization == mode
+    if mode == "text":
+        assert r.correct[0].tolist() == [1, 1]

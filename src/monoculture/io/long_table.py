@@ -10,12 +10,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from monoculture._labels import labels_as_strings, natural_order, positional_labels
+from monoculture._labels import (
+    AnswerNormalization,
+    choose_normalization,
+    labels_as_strings,
+    natural_order,
+    normalize_labels,
+    positional_labels,
+)
 from monoculture.errors import InputError
 from monoculture.responses import InputSummary, Responses
 
@@ -72,6 +79,8 @@ def responses_from_long(
     columns: LongColumns | None = None,
     source: str = "<table>",
     left_out: Mapping[str, int] | None = None,
+    answer_normalization: AnswerNormalization = "auto",
+    strict_scoring: bool = False,
 ) -> Responses:
     """Build a `Responses` from a long table, one row per (item, agent).
 
@@ -82,6 +91,15 @@ def responses_from_long(
     dropped and counted; rows with no correctness are left out and counted. ``left_out``
     counts rows the caller removed before (reason -> rows): they count as read too.
 
+    Scoring: where ``correct`` is given it is the authority (free-form answers are graded
+    by rules other than equality); where it is empty it is derived as ``answer == gold``
+    after ``answer_normalization`` (``none``: as written, stripped; ``text``: case, spacing
+    and quotes folded; ``number``: ``75.00`` = ``75``, ``2,125`` = ``2125``; ``auto``:
+    ``number`` when 95 % of the labels are numbers, ``none`` when all are short tokens such
+    as option letters, else ``text``). The same comparison decides which wrong answers are
+    the same. The choice and its reason, and any disagreement between ``correct`` and the
+    answers, are noted in the input summary. ``strict_scoring`` refuses the disagreements.
+
     Raises:
         InputError: naming the offending rows or columns and the fix.
 
@@ -91,7 +109,13 @@ def responses_from_long(
         >>> responses_from_long(table).correct.tolist()
         [[1, 0], [1, 1]]
     """
-    return _LongTableReader(table, columns or LongColumns(), source, left_out or {}).build()
+    if answer_normalization not in ("auto", "none", "text", "number"):
+        raise InputError(
+            "responses_from_long: `answer_normalization` must be one of 'auto', 'none', "
+            f"'text', 'number'; got {answer_normalization!r}."
+        )
+    reader = _LongTableReader(table, columns or LongColumns(), source, left_out or {})
+    return reader.build(answer_normalization, strict_scoring=strict_scoring)
 
 
 def responses_to_long(responses: Responses, *, columns: LongColumns | None = None) -> pd.DataFrame:
@@ -153,7 +177,7 @@ class _LongTableReader:
     def fail(self, message: str) -> InputError:
         return InputError(f"{self.source}: {message}")
 
-    def build(self) -> Responses:
+    def build(self, normalization: AnswerNormalization, *, strict_scoring: bool) -> Responses:
         table, cols = self.table, self.cols
         if len(table) == 0:
             raise self.fail("the table has no rows. Give at least one row per (item, agent).")
@@ -175,6 +199,11 @@ class _LongTableReader:
             )
         answers = labels_as_strings(table[cols["answer"]]) if has["answer"] else None
         gold = labels_as_strings(table[cols["gold"]]) if has["gold"] else None
+        mode = None
+        if answers is not None or gold is not None:
+            mode = self._normalization(normalization, answers, gold)
+            answers = None if answers is None else normalize_labels(answers, mode)
+            gold = None if gold is None else normalize_labels(gold, mode)
         correct = self._correctness(table, answers, gold, has["correct"])
         probs = self._probabilities(table)
         confidence = self._confidence(table) if has["confidence"] else None
@@ -239,9 +268,36 @@ class _LongTableReader:
                 len(keep),
                 {**self.left_out, **self.left_earlier},
                 tuple(self.notes),
+                mode,
             ),
             locate=lambda items, agents: _rows_text(row_of[items, agents]),
+            strict_scoring=strict_scoring,
         )
+
+    def _normalization(
+        self,
+        requested: AnswerNormalization,
+        answers: pd.Series | None,
+        gold: pd.Series | None,
+    ) -> Literal["none", "text", "number"]:
+        has_probs = self.cols["probs"] in self.table.columns or any(
+            str(c).startswith(self.columns.probs_prefix) for c in self.table.columns
+        )
+        if has_probs and requested in ("text", "number"):
+            raise self.fail(
+                f"answer normalization {requested!r} is for free-form answers; with option "
+                "probabilities the answers are option labels. Use 'none' (or 'auto')."
+            )
+        if has_probs:
+            return "none"
+        if requested != "auto":
+            self.notes.append(f"answers compared with gold labels as {requested!r} (as asked)")
+            return requested
+        labels = [str(v) for s in (answers, gold) if s is not None for v in s.dropna().unique()]
+        mode, why = choose_normalization(labels)
+        if mode != "none":
+            self.notes.append(f"answers compared with gold labels as {mode!r} (auto: {why})")
+        return mode
 
     # -- columns -----------------------------------------------------------
     def _correctness(
