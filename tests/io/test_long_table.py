@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from monoculture import InputError, Responses, metrics
+from monoculture.io import read_responses
 
 LONG = pd.DataFrame(
     {
@@ -155,3 +159,31 @@ def test_auto_normalization_is_chosen_from_the_labels(
     assert r.input_summary.answer_normalization == mode
     if mode == "text":
         assert r.correct[0].tolist() == [1, 1]
+
+
+# Issue 9, item 3: one item is one item.
+def test_ids_given_as_number_and_as_text_are_one_id_and_noted(tmp_path: Path) -> None:
+    # Catches JSONL `"item_id": 1` and `"item_id": "1"` silently becoming two items.
+    rows = [
+        {"item_id": 1, "agent": "a", "correct": 1},
+        {"item_id": "1", "agent": "b", "correct": 0},
+        {"item_id": 2, "agent": "a", "correct": 1},
+        {"item_id": 2, "agent": "b", "correct": 1},
+    ]
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows))
+    r = read_responses(path)
+    assert r.n_items == 2
+    assert r.observed.all()
+    assert "compared as text, so 1 and '1' are one id" in " ".join(r.input_summary.notes)
+
+
+def test_ids_with_surrounding_spaces_are_stripped_and_said() -> None:
+    # Catches 'a ' silently merged into 'a' and then reported only as a disagreeing duplicate.
+    table = pd.DataFrame({"item_id": [1, 1, 2, 2], "agent": ["a ", "b", "a", "b"], "correct": 1})
+    r = Responses.from_long(table)
+    assert r.agents.tolist() == ["a", "b"]
+    assert "'a ' and 'a' are one agent" in " ".join(r.input_summary.notes)
+    clash = pd.DataFrame({"item_id": [1, 1, 1], "agent": ["a", "a ", "b"], "correct": [1, 0, 1]})
+    with pytest.raises(InputError, match="compared without surrounding spaces"):
+        Responses.from_long(clash)

@@ -152,6 +152,18 @@ def responses_to_long(responses: Responses, *, columns: LongColumns | None = Non
     return long
 
 
+def _id_text(value: object) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _stripped(values: np.ndarray) -> np.ndarray:
+    if values.dtype == object:
+        return np.array([v.strip() if isinstance(v, str) else v for v in values], dtype=object)
+    return values
+
+
 def _rows_text(rows: np.ndarray) -> str:
     shown = ", ".join(str(int(r) + 1) for r in rows[:_SHOW_ROWS])
     more = f" and {len(rows) - _SHOW_ROWS} more" if len(rows) > _SHOW_ROWS else ""
@@ -172,6 +184,9 @@ class _LongTableReader:
         self.left_out: dict[str, int] = {}
         self.notes: list[str] = []
         self.prob_labels: list[str] | None = None
+        self.stripped_ids = False
+        self.item_keys = np.empty(0, dtype=object)
+        self.agent_keys = np.empty(0, dtype=object)
         self.option_lengths: pd.Series | None = None
 
     def fail(self, message: str) -> InputError:
@@ -197,6 +212,8 @@ class _LongTableReader:
                 f"{_rows_text(np.flatnonzero(blank_key.to_numpy()))} have an empty "
                 f"{cols['item']!r} or {cols['agent']!r}; every row needs both."
             )
+        self.item_keys = self._id_keys(table[cols["item"]], "item")
+        self.agent_keys = self._id_keys(table[cols["agent"]], "agent")
         answers = labels_as_strings(table[cols["answer"]]) if has["answer"] else None
         gold = labels_as_strings(table[cols["gold"]]) if has["gold"] else None
         mode = None
@@ -215,10 +232,11 @@ class _LongTableReader:
             )
         keep = self._drop_duplicates(np.flatnonzero(scored), correct, answers, probs, confidence)
 
-        item_codes, item_ids = pd.factorize(table[cols["item"]].to_numpy()[keep])
-        agent_codes, agent_ids = pd.factorize(
-            table[cols["agent"]].astype(str).str.strip().to_numpy()[keep]
-        )
+        item_codes, item_keys = pd.factorize(self.item_keys[keep])
+        # Shown as first written (a number stays a number in saved documents).
+        first_row = keep[np.unique(item_codes, return_index=True)[1]]
+        item_ids = _stripped(table[cols["item"]].to_numpy()[first_row])
+        agent_codes, agent_ids = pd.factorize(self.agent_keys[keep])
         n_items, n_agents = len(item_ids), len(agent_ids)
         grid = (item_codes, agent_codes)
         row_of = np.full((n_items, n_agents), -1, dtype=np.int64)
@@ -362,7 +380,7 @@ class _LongTableReader:
         matrix = np.zeros((len(parsed), int(lengths.max())))
         for k, row in enumerate(parsed):
             matrix[k, : len(row)] = row
-        items = table[self.cols["item"]].to_numpy()
+        items = self.item_keys
         per_item = pd.Series(lengths).groupby(items).nunique()
         if (per_item > 1).any():
             raise self.fail(
@@ -395,8 +413,8 @@ class _LongTableReader:
         table = self.table
         key = pd.DataFrame(
             {
-                "item": table[self.cols["item"]].to_numpy()[keep],
-                "agent": table[self.cols["agent"]].astype(str).str.strip().to_numpy()[keep],
+                "item": self.item_keys[keep],
+                "agent": self.agent_keys[keep],
             }
         )
         repeated = key.duplicated(keep=False).to_numpy()
@@ -416,13 +434,39 @@ class _LongTableReader:
             pairs = distinct.loc[conflicting, ["item", "agent"]].drop_duplicates()
             shown = [tuple(p) for p in pairs.head(_SHOW_ROWS).itertuples(index=False)]
             rows = keep[np.flatnonzero(repeated)]
+            stripped = self.stripped_ids and " (ids are compared without surrounding spaces)"
             raise self.fail(
                 f"{len(pairs)} (item, agent) pair(s) appear on several rows that disagree, "
-                f"e.g. {shown}; {_rows_text(rows)}. Keep one row per item and agent."
+                f"e.g. {shown}{stripped or ''}; {_rows_text(rows)}. Keep one row per item "
+                "and agent."
             )
         first = ~key.duplicated(keep="first").to_numpy()
         self.left_out["exact duplicate (item, agent) rows"] = int((~first).sum())
         return np.asarray(keep[first])
+
+    def _id_keys(self, values: pd.Series, what: str) -> np.ndarray:
+        """Ids compared as text, the documented rule for every reader: a whole number is
+        written without a decimal point (7 and 7.0 read from a typed format are one id;
+        CSV ids are read as written), and surrounding spaces are dropped. Ids merged or
+        changed by the rule are noted."""
+        raw = values.to_numpy()
+        keys = np.array([_id_text(v) for v in raw], dtype=object)
+        column = self.cols[what]
+        kinds = {type(v).__name__ for v in raw if not isinstance(v, str)}
+        if kinds and any(isinstance(v, str) for v in raw):
+            self.notes.append(
+                f"{what} ids in {column!r} are given both as text and as numbers; they are "
+                "compared as text, so 1 and '1' are one id."
+            )
+        spaced = [v for v in raw if isinstance(v, str) and v != v.strip()]
+        if spaced:
+            self.stripped_ids = True
+            self.notes.append(
+                f"{len(spaced)} row(s) have {what} ids with surrounding spaces (e.g. "
+                f"{spaced[0]!r}); they were removed, so {spaced[0]!r} and "
+                f"{spaced[0].strip()!r} are one {what}."
+            )
+        return keys
 
     # -- vocabulary and gold -----------------------------------------------
     def _vocabulary(
@@ -488,7 +532,7 @@ class _LongTableReader:
         clash = per_item[per_item > 1].index.to_numpy()
         if len(clash):
             gold[clash] = -1
-            ids = self.table[self.cols["item"]].to_numpy()[keep][np.isin(item_codes, clash)]
+            ids = self.item_keys[keep][np.isin(item_codes, clash)]
             self.notes.append(
                 f"{len(clash)} item(s) have different {self.cols['gold']!r} values on different "
                 f"rows (e.g. item {ids[0]}); each row was scored against its own gold, and "
@@ -523,8 +567,6 @@ class _LongTableReader:
                 matrix[item_codes, agent_codes] = values.to_numpy()
                 cell_attrs[str(column)] = matrix
         if self.option_lengths is not None and "n_options" not in item_attrs.columns:
-            lengths = self.option_lengths.reindex(
-                pd.unique(self.table[self.cols["item"]].to_numpy()[keep])
-            )
+            lengths = self.option_lengths.reindex(pd.unique(self.item_keys[keep]))
             item_attrs["n_options"] = lengths.to_numpy()
         return item_attrs, agent_attrs, cell_attrs

@@ -125,9 +125,7 @@ def _icc_reason(responses: Responses) -> str:
     """Why the ICC is undefined on these data, in the user's terms."""
     complete = responses.complete_only()
     if complete.n_items < 2:
-        return (
-            f"{complete.n_items} item(s) were scored for every agent; it needs at least 2"
-        )
+        return f"{complete.n_items} item(s) were scored for every agent; it needs at least 2"
     errors = complete.errors
     if not errors.any():
         return "no agent made an error on the items every agent was scored on"
