@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from monoculture import InputError, Responses, analyze, metrics
+from monoculture.analysis import analysis_memory_gb
 from monoculture.analysis_schema import SCHEMA_VERSION, AnalysisDocument, Interval
 from monoculture.synthetic import latent_swarm
 
@@ -174,3 +179,44 @@ def test_all_right_or_all_wrong_is_null_with_its_reason(
     document = json.loads(result.to_json())
     assert reason in document["undefined"]["icc"]
     assert "nan" not in result.verdict.lower()
+
+
+# Issue 9, item 10: scale without surprise.
+def test_too_many_agents_are_refused_up_front_with_the_estimate_and_the_flag() -> None:
+    # Catches 10,000 agents x 3 items running out of memory after 44 s with a traceback.
+    swarm = Responses.from_arrays(correct=np.ones((3, 10_000)))
+    with pytest.raises(InputError, match=r"10,000 agents need about \d+\.\d GB") as raised:
+        analyze(swarm)
+    assert "--sample-agents" in str(raised.value)
+    assert "--memory-limit" in str(raised.value)
+
+
+def test_the_memory_estimate_bounds_a_real_run(tmp_path: Path) -> None:
+    # Catches the bootstrap sizing its pair blocks by items alone: with few items and many
+    # pairs the per-resample arrays took 9.7 GB for 1,000 agents (estimate: 0.5 GB).
+    script = (
+        "import resource, numpy as np\n"
+        "from monoculture import Responses, analyze\n"
+        "r = Responses.from_arrays(correct=np.random.default_rng(0).integers(0, 2, (3, 600)))\n"
+        "analyze(r, bootstrap=200)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+    )
+    peak_gb = int(done.stdout.split()[-1]) / 1e9
+    assert peak_gb <= analysis_memory_gb(3, 600), peak_gb
+
+
+def test_one_label_data_is_analysed_and_capa_names_the_fix() -> None:
+    # Catches analyze failing on data with a single answer label because CAPA needs the
+    # number of options, with a message that named neither the file nor the flag.
+    table = pd.DataFrame(
+        {"item_id": [1, 1, 2, 2], "agent": ["a", "b"] * 2, "answer": "A", "gold": "A"}
+    )
+    responses = Responses.from_long(table, source="one-label.csv")
+    result = analyze(responses, bootstrap=10)
+    assert result.summary.mean_capa is None
+    assert "mean_capa" in result.undefined
+    with pytest.raises(InputError, match=r"one-label\.csv.*--items FILE"):
+        metrics.capa(responses)

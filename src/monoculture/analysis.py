@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from monoculture import metrics
+from monoculture._threads import adaptive_blas
 from monoculture.analysis_schema import AnalysisDocument, Interval, Summary
 from monoculture.errors import InputError, UndefinedMetricWarning
 from monoculture.metrics._arrays import label_counts
@@ -24,7 +25,59 @@ from monoculture.metrics._loudness import QUIET_AGREEMENT, aurc_of_curve
 from monoculture.metrics._validate import check_count, check_fraction
 from monoculture.responses import InputSummary, Responses
 
-__all__ = ["Analysis", "analyze"]
+__all__ = ["DEFAULT_MEMORY_LIMIT_GB", "Analysis", "analysis_memory_gb", "analyze"]
+
+DEFAULT_MEMORY_LIMIT_GB = 8.0
+"""`analyze` refuses, before any work, data whose estimated peak memory exceeds this."""
+
+# Measured peaks (2 cores, numpy float64): the agent x agent matrices dominate, about
+# 230 bytes per agent pair-cell for the analysis and 1.9 kB more per cell for its saved
+# document (every matrix as JSON numbers); 0.4 GB is the interpreter and libraries.
+_BASE_BYTES = 0.4e9
+_PAIR_CELL_BYTES = 230.0
+_DOCUMENT_CELL_BYTES = 1900.0
+_ITEM_CELL_BYTES = 60.0
+
+
+def analysis_memory_gb(n_items: int, n_agents: int, *, document: bool = False) -> float:
+    """Estimated peak memory of `analyze` (and of writing its document) in GB.
+
+    Example:
+        >>> round(analysis_memory_gb(12_032, 31), 2)
+        0.42
+    """
+    cells = float(n_agents) ** 2
+    total = _BASE_BYTES + _PAIR_CELL_BYTES * cells + _ITEM_CELL_BYTES * n_items * n_agents
+    if document:
+        total += _DOCUMENT_CELL_BYTES * cells
+    return total / 1e9
+
+
+def most_agents_within(limit_gb: float, n_items: int, *, document: bool = False) -> int:
+    """The largest number of agents whose estimated analysis fits in ``limit_gb``."""
+    per_cell = _PAIR_CELL_BYTES + (_DOCUMENT_CELL_BYTES if document else 0.0)
+    budget = max(limit_gb * 1e9 - _BASE_BYTES, 0.0)
+    # Solve per_cell n^2 + item_bytes n = budget for n.
+    b = _ITEM_CELL_BYTES * n_items
+    return max(int((-b + (b * b + 4 * per_cell * budget) ** 0.5) / (2 * per_cell)), 0)
+
+
+def check_memory(
+    n_items: int, n_agents: int, limit_gb: float, *, document: bool = False, who: str = "analyze"
+) -> None:
+    """Refuse up front, naming the estimate and how to reduce it."""
+    need = analysis_memory_gb(n_items, n_agents, document=document)
+    if need <= limit_gb:
+        return
+    fits = most_agents_within(limit_gb, n_items, document=document)
+    what = " with its JSON/HTML document" if document else ""
+    raise InputError(
+        f"{who}: {n_agents:,} agents need about {need:.1f} GB{what} (the agent x agent "
+        f"matrices grow with the square of the agents); the limit is {limit_gb:g} GB. "
+        f"Analyse a sample of at most {fits:,} agents (--sample-agents {fits}), or raise the "
+        "limit (--memory-limit GB) on a machine that has the memory."
+    )
+
 
 _TOP_PAIRS = 10
 _SYSTEMIC_ITEMS = 25
@@ -299,6 +352,7 @@ def analyze(
     quiet_threshold: float = QUIET_AGREEMENT,
     synthetic: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    memory_limit_gb: float = DEFAULT_MEMORY_LIMIT_GB,
 ) -> Analysis:
     """Measure correlated failure in ``responses``.
 
@@ -310,6 +364,8 @@ def analyze(
         quiet_threshold: agreement at or above which a wrong vote counts as quiet.
         synthetic: mark the result as coming from generated data.
         progress: ``progress(stage, done, total)`` callback for long steps.
+        memory_limit_gb: refuse, before any work, data whose estimated peak memory
+            (`analysis_memory_gb`) exceeds this.
 
     Example:
         >>> from monoculture.synthetic import latent_swarm
@@ -323,13 +379,14 @@ def analyze(
     check_count(seed, "seed", "analyze", minimum=0)
     check_fraction(level, "level", "analyze")
     check_fraction(quiet_threshold, "quiet_threshold", "analyze")
+    check_memory(responses.n_items, responses.n_agents, memory_limit_gb)
     if complete_only:
         responses = responses.complete_only()
         if responses.n_items == 0:
             raise InputError("analyze: complete_only=True leaves no item scored by every agent.")
     # Undefined figures are expected for some data and are written as null in the document,
     # so their warnings stop here.
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), adaptive_blas():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         return _measure(
             responses,
@@ -371,8 +428,10 @@ def _measure(
         metrics.difficulty_adjusted_error_consistency(responses, fit=fit)
     )
     pairwise["residual_error_correlation"] = metrics.residual_error_correlation(responses, fit=fit)
-    if responses.gold is not None and (
-        responses.answers is not None or responses.probs is not None
+    if (
+        responses.gold is not None
+        and (responses.answers is not None or responses.probs is not None)
+        and responses.option_counts() is not None
     ):
         pairwise["capa"] = metrics.capa(responses)
     names = pd.Index(responses.agents, name="agent")

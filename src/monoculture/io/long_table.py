@@ -232,7 +232,7 @@ class _LongTableReader:
             )
         keep = self._drop_duplicates(np.flatnonzero(scored), correct, answers, probs, confidence)
 
-        item_codes, item_keys = pd.factorize(self.item_keys[keep])
+        item_codes, _ = pd.factorize(self.item_keys[keep])
         # Shown as first written (a number stays a number in saved documents).
         first_row = keep[np.unique(item_codes, return_index=True)[1]]
         item_ids = _stripped(table[cols["item"]].to_numpy()[first_row])
@@ -410,7 +410,6 @@ class _LongTableReader:
         probs: np.ndarray | None,
         confidence: np.ndarray | None,
     ) -> np.ndarray:
-        table = self.table
         key = pd.DataFrame(
             {
                 "item": self.item_keys[keep],

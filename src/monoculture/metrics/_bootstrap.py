@@ -108,12 +108,19 @@ def _nanmean_last(values: np.ndarray) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-class _PairBlocks:
-    """Pairs (i < j) in blocks, so per-item pair features never exceed ~128 MB."""
+_PER_RESAMPLE_ARRAYS = 14
+"""float64 (resample x pair) arrays alive at once in a block: the four counts, the cached
+accuracies, chance agreement and kappa, the same-wrong sums, and temporaries."""
 
-    def __init__(self, n_agents: int, n_items: int, n_features: int) -> None:
+
+class _PairBlocks:
+    """Pairs (i < j) in blocks, so that a block's per-item pair features and its per-resample
+    pair arrays together stay near 128 MB (with few items and many pairs, the resample
+    arrays dominate: 1,000 agents x 3 items took 9.7 GB when only the first was counted)."""
+
+    def __init__(self, n_agents: int, n_items: int, n_features: int, n_rows: int) -> None:
         self.upper_i, self.upper_j = np.triu_indices(n_agents, k=1)
-        per_pair = max(1, n_items * n_features * 4)
+        per_pair = max(1, n_items * n_features * 4 + n_rows * _PER_RESAMPLE_ARRAYS * 8)
         self.size = max(1, _BLOCK_BYTES // per_pair)
 
     def __iter__(self) -> Any:
@@ -145,7 +152,7 @@ def _pair_means(
     wrong_answered = None
     if answers is not None:
         wrong_answered = (responses.correct == 0) & responses.observed & (answers >= 0)
-    for i, j in _PairBlocks(responses.n_agents, responses.n_items, 6):
+    for i, j in _PairBlocks(responses.n_agents, responses.n_items, 6, n_rows):
         n = _weighted_sums(weights, observed[:, i] * observed[:, j])
         wrong_i = _weighted_sums(weights, errors[:, i] * observed[:, j])
         wrong_j = _weighted_sums(weights, observed[:, i] * errors[:, j])

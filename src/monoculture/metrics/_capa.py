@@ -63,7 +63,12 @@ def capa(
         raise InputError("capa: form='probabilistic' needs probabilities (`probs`).")
     counts = responses.option_counts()
     if counts is None:
-        raise InputError("capa: the number of options per item is unknown; add `n_options`.")
+        raise InputError(
+            f"capa: the number of options per item is unknown ({responses.input_summary.source} "
+            f"has {len(responses.labels)} answer label(s) and no probabilities); give an "
+            "`n_options` item attribute, e.g. an items table with that column (`--items "
+            "FILE` on the command line)."
+        )
     gold = responses.gold.astype(np.int64)
     known_gold = gold >= 0
     if responses.probs is not None and probabilistic:
