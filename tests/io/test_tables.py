@@ -93,3 +93,48 @@ def test_unreadable_files(tmp_path: Path) -> None:
     (tmp_path / "cut.csv.gz").write_bytes(truncated)
     with pytest.raises(InputError, match="cannot be read"):
         read_table(tmp_path / "cut.csv.gz")
+
+
+def test_directory_is_named_as_a_directory(tmp_path: Path) -> None:
+    # Catches a directory given as the input file reported as "no such file".
+    with pytest.raises(InputError, match="is a directory, not a file"):
+        read_table(tmp_path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet"])
+def test_gzip_without_gz_in_the_name_is_named_as_gzip(tmp_path: Path, suffix: str) -> None:
+    # Catches a gzip file named .csv failing with a UTF-8 decode error.
+    path = tmp_path / f"responses{suffix}"
+    path.write_bytes(gzip.compress(LONG.to_csv(index=False).encode()))
+    with pytest.raises(InputError, match=r"gzip-compressed .* rename it to responses\S*\.gz"):
+        read_table(path)
+
+
+def test_every_path_is_checked_before_any_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Catches a missing --items file reported only after reading a large responses file.
+    LONG.to_csv(tmp_path / "r.csv", index=False)
+
+    def fail(path: object) -> None:
+        raise AssertionError("read before every path was checked")
+
+    monkeypatch.setattr("monoculture.io.tables.read_table", fail)
+    with pytest.raises(InputError, match=r"items\.csv: no such file"):
+        read_responses(tmp_path / "r.csv", items=tmp_path / "items.csv")
+
+
+def test_scoring_options_are_passed_on(tmp_path: Path) -> None:
+    # Catches read_responses dropping answer_normalization / strict_scoring.
+    table = pd.DataFrame(
+        {"item_id": [1, 1], "agent": ["a", "b"], "answer": ["paris", "Rome"], "gold": ["Paris"] * 2}
+    )
+    table.to_csv(tmp_path / "r.csv", index=False)
+    as_written = read_responses(tmp_path / "r.csv", answer_normalization="none")
+    folded = read_responses(tmp_path / "r.csv", answer_normalization="text")
+    assert as_written.correct.tolist() == [[0, 0]]
+    assert folded.correct.tolist() == [[1, 0]]
+    table["correct"] = [0, 0]
+    table.to_csv(tmp_path / "r.csv", index=False)
+    with pytest.raises(InputError, match="strict scoring"):
+        read_responses(tmp_path / "r.csv", answer_normalization="text", strict_scoring=True)

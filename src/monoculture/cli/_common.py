@@ -1,19 +1,37 @@
-"""What every command shares: turning deliberate errors into one message and exit 2."""
+"""What every command shares: one-line errors with exit 2, printing user text as data,
+options checked before any work, and progress on a terminal or off it.
+
+Rich reads ``[...]`` as markup and ``:name:`` as an emoji, so every string that holds a name,
+a path or a message goes out through `print_plain` (a `rich.text.Text`), never as markup.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
 
-from monoculture.errors import MonocultureError
+from monoculture.errors import InputError, MonocultureError
 
 stderr = Console(stderr=True)
+
+
+def print_plain(console: Console, text: str, *, style: str = "") -> None:
+    """Print ``text`` exactly as given (no markup, no emoji codes, never wrapped inside)."""
+    console.print(Text(text, style=style), soft_wrap=True)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``plural(1, "row")`` -> ``"1 row"``; ``plural(1200, "row")`` -> ``"1,200 rows"``."""
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"
 
 
 @contextmanager
@@ -22,18 +40,81 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except MonocultureError as error:
-        stderr.print(f"[bold red]error:[/bold red] {error}", highlight=False, soft_wrap=True)
+        line = Text("error:", style="bold red")
+        line.append(f" {error}")
+        stderr.print(line, highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
+
+
+def check_output_path(
+    path: Path, option: str, *, inputs: tuple[Path | None, ...] = (), force: bool = True
+) -> None:
+    """Check, before any work, that ``path`` can be written: its folder exists, it is not a
+    folder, it is not one of the ``inputs``, and (unless ``force``) it does not exist yet."""
+    if path.is_dir():
+        raise InputError(f"{option} {path}: is a directory; give a file name inside it.")
+    parent = path.parent
+    if not parent.is_dir():
+        raise InputError(
+            f"{option} {path}: the folder {parent} does not exist; create it first or choose "
+            "another path."
+        )
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"{option} {path}: the folder {parent} is not writable.")
+    for given in inputs:
+        if given is not None and given.exists() and path.exists() and path.samefile(given):
+            raise InputError(
+                f"{option} {path}: is also an input file and would be overwritten; choose "
+                "another path."
+            )
+    if not force and path.exists():
+        raise InputError(
+            f"{option} {path}: the file exists; pass --force to overwrite it, or choose "
+            "another path."
+        )
+
+
+class _StageLines:
+    """Progress off a terminal: one plain line on stderr when a stage starts and one when
+    it ends, so logs show where the time went without a bar's control codes."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, float] = {}
+        self.finished: set[str] = set()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage not in self.started:
+            self.started[stage] = now
+            print_plain(stderr, f"{stage}: started" + (f" ({total:,} to do)" if total > 1 else ""))
+        if done >= total and stage not in self.finished:
+            self.finished.add(stage)
+            seconds = now - self.started[stage]
+            counts = f" {done:,}/{total:,}" if total > 1 else ""
+            print_plain(stderr, f"{stage}: finished{counts} in {seconds:.1f} s")
 
 
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar driven by ``update(stage, done, total)`` callbacks."""
-    if not enabled or not sys.stderr.isatty():
+    """Progress driven by ``update(stage, done, total)`` callbacks: a rich bar when stderr
+    is a terminal, otherwise one plain line per stage start and finish."""
+    if not enabled:
         yield lambda stage, done, total: None
         return
+    if not sys.stderr.isatty():
+        yield _StageLines()
+        return
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     columns: list[Any] = [
-        TextColumn("{task.description}"),
+        # A stage name is ours, but keep it data all the same.
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),

@@ -2,19 +2,66 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 
-from monoculture.analysis import analyze
-from monoculture.cli._common import progress_bar, user_errors
-from monoculture.cli.report import write_html
+from monoculture.cli._common import (
+    check_output_path,
+    print_plain,
+    progress_bar,
+    user_errors,
+)
 from monoculture.errors import InputError
-from monoculture.io import read_responses
-from monoculture.metrics import QUIET_AGREEMENT
-from monoculture.report.terminal import render
+
+# The library's default (monoculture.metrics.QUIET_AGREEMENT) as shown by --help: importing
+# metrics here would load scipy before help prints; a test checks the two agree.
+QUIET_THRESHOLD_DEFAULT = 0.8
+
+# monoculture._labels.AnswerNormalization, repeated so that --help loads no numpy; a test
+# checks the two agree.
+AnswerNormalization = Literal["auto", "none", "text", "number"]
+
+
+def check_options(
+    *,
+    file: Path,
+    agents: Path | None,
+    items: Path | None,
+    json_out: Path | None,
+    html_out: Path | None,
+    bootstrap: int,
+    seed: int,
+    quiet_threshold: float,
+) -> None:
+    """Every option and path the command takes, checked before any file is read."""
+    from monoculture.io.tables import check_table_path
+
+    if bootstrap < 0:
+        raise InputError(f"--bootstrap must be >= 0 (0 = no intervals); got {bootstrap}.")
+    if seed < 0:
+        raise InputError(f"--seed must be >= 0; got {seed}.")
+    if not (math.isfinite(quiet_threshold) and 0 < quiet_threshold <= 1):
+        raise InputError(
+            "--quiet-threshold is the share of votes agreeing with a wrong answer at or above "
+            f"which it counts as quiet, so it must be in (0, 1]; got {quiet_threshold:g}. "
+            f"Use e.g. {QUIET_THRESHOLD_DEFAULT:g} for {QUIET_THRESHOLD_DEFAULT:.0%}."
+        )
+    for path, option in ((file, ""), (agents, "--agents "), (items, "--items ")):
+        if path is not None:
+            try:
+                check_table_path(path)
+            except InputError as error:
+                raise InputError(f"{option}{error}") from None
+    inputs = (file, agents, items)
+    for out, option in ((json_out, "--json"), (html_out, "--html")):
+        if out is not None:
+            check_output_path(out, option, inputs=inputs)
+    if json_out is not None and html_out is not None and json_out == html_out:
+        raise InputError(f"--json and --html name the same file, {json_out}; give two paths.")
 
 
 def analyze_command(
@@ -37,8 +84,11 @@ def analyze_command(
     bootstrap: Annotated[int, typer.Option(help="Item-bootstrap resamples (0 = none).")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed for resampling.")] = 0,
     quiet_threshold: Annotated[
-        float, typer.Option(help="Agreement at or above which a wrong vote counts as quiet.")
-    ] = QUIET_AGREEMENT,
+        float,
+        typer.Option(
+            help="Agreement in (0, 1] at or above which a wrong vote counts as quiet.",
+        ),
+    ] = QUIET_THRESHOLD_DEFAULT,
     item_col: Annotated[str, typer.Option(help="Item id column.")] = "item_id",
     agent_col: Annotated[str, typer.Option(help="Agent column.")] = "agent",
     answer_col: Annotated[str, typer.Option(help="Answer column.")] = "answer",
@@ -49,26 +99,60 @@ def analyze_command(
         str, typer.Option(help="Prefix of one-column-per-option probabilities.")
     ] = "prob_",
     confidence_col: Annotated[str, typer.Option(help="Confidence column.")] = "confidence",
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    answer_normalization: Annotated[
+        AnswerNormalization,
+        typer.Option(
+            help="How answers are compared with gold where `correct` is empty: as written "
+            "(none), case and spacing folded (text), as numbers (number, 75.00 = 75), or "
+            "chosen from the labels (auto)."
+        ),
+    ] = "auto",
+    strict_scoring: Annotated[
+        bool,
+        typer.Option(help="Refuse rows whose `correct` disagrees with answer == gold."),
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option(help="Show progress (a bar on a terminal, else a line per stage).")
+    ] = True,
 ) -> None:
     """Measure how correlated the agents' failures are, with confidence intervals."""
     with user_errors():
-        if bootstrap < 0:
-            raise InputError(f"--bootstrap must be >= 0; got {bootstrap}.")
-        responses = read_responses(
-            file,
+        check_options(
+            file=file,
             agents=agents,
             items=items,
-            item_col=item_col,
-            agent_col=agent_col,
-            answer_col=answer_col,
-            correct_col=correct_col,
-            gold_col=gold_col,
-            probs_col=probs_col,
-            probs_prefix=probs_prefix,
-            confidence_col=confidence_col,
+            json_out=json_out,
+            html_out=html_out,
+            bootstrap=bootstrap,
+            seed=seed,
+            quiet_threshold=quiet_threshold,
         )
+        # Loaded here, not at the top, so that --help prints without them.
+        from monoculture.analysis import analyze
+        from monoculture.cli.report import write_html
+        from monoculture.io import read_responses
+        from monoculture.report.terminal import render
+
+        console = Console()
         with progress_bar(progress) as update:
+            update("reading", 0, 1)
+            responses = read_responses(
+                file,
+                agents=agents,
+                items=items,
+                item_col=item_col,
+                agent_col=agent_col,
+                answer_col=answer_col,
+                correct_col=correct_col,
+                gold_col=gold_col,
+                probs_col=probs_col,
+                probs_prefix=probs_prefix,
+                confidence_col=confidence_col,
+                answer_normalization=answer_normalization,
+                strict_scoring=strict_scoring,
+            )
+            update("reading", 1, 1)
+            update("analysis", 0, 1)
             result = analyze(
                 responses,
                 bootstrap=bootstrap,
@@ -77,13 +161,14 @@ def analyze_command(
                 quiet_threshold=quiet_threshold,
                 progress=update,
             )
-        render(result, Console())
+            update("analysis", 1, 1)
+        render(result, console)
         if json_out is not None:
             try:
-                json_out.write_text(result.to_json() + "\n")
+                json_out.write_text(result.to_json() + "\n", encoding="utf-8")
             except OSError as error:
                 raise InputError(f"--json {json_out}: cannot write: {error.strerror}.") from None
-            Console().print(f"Wrote {json_out}")
+            print_plain(console, f"Wrote {json_out}")
         if html_out is not None:
             write_html(result.to_document(), html_out)
-            Console().print(f"Wrote {html_out}")
+            print_plain(console, f"Wrote {html_out}")

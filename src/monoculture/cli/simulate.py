@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-from monoculture.cli._common import progress_bar, user_errors
+from monoculture.cli._common import plural, print_plain, progress_bar, user_errors
 from monoculture.errors import InputError
-from monoculture.simulate.sweep import load_sweep, run_sweep, save_sweep
 
 
 def simulate_command(
@@ -28,13 +28,26 @@ def simulate_command(
     with user_errors():
         if executor not in ("local", "ray"):
             raise InputError(f"--executor must be 'local' or 'ray'; got {executor!r}.")
+        if output.exists() and not output.is_dir():
+            raise InputError(f"-o {output}: is a file; give a directory for the results.")
+        # Loaded here, not at the top, so that --help prints without them.
+        from monoculture.simulate.sweep import load_sweep, run_sweep, save_sweep
+
+        # load_sweep checks every cell and every figure's columns before anything runs.
         sweep = load_sweep(config)
-        cells = len(sweep.cells()) or 1
-        console.print(
-            f"[bold yellow]Simulation[/bold yellow] ({sweep.simulation.scenario}): {cells} "
-            f"cell(s) on {executor}; results are synthetic by construction."
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"-o {output}: cannot create it: {error.strerror}.") from None
+        cells = len(sweep.cells())
+        header = Text("Simulation", style="bold yellow")
+        header.append(
+            f" ({sweep.simulation.scenario}): {plural(cells, 'cell')} on "
+            f"{executor}; results are synthetic by construction."
         )
+        console.print(header, soft_wrap=True)
         with progress_bar(True) as update:
+            update("cells", 0, cells)
             result = run_sweep(
                 sweep,
                 executor=executor,  # type: ignore[arg-type]
@@ -42,4 +55,4 @@ def simulate_command(
                 progress=lambda done, total: update("cells", done, total),
             )
         for path in save_sweep(result, output):
-            console.print(f"Wrote {path}")
+            print_plain(console, f"Wrote {path}")

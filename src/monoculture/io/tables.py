@@ -8,10 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from monoculture._labels import AnswerNormalization
 from monoculture.errors import ReadError
 from monoculture.responses import Responses
 
-__all__ = ["read_responses", "read_table"]
+__all__ = ["check_table_path", "read_responses", "read_table"]
 
 _FORMATS = {
     ".csv": "csv",
@@ -36,11 +37,55 @@ def _format_of(path: Path) -> str:
     )
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def check_table_path(path: str | Path) -> Path:
+    """Check, before reading it, that ``path`` names a table file: it exists, is a file (not
+    a directory), has a known extension, and is not gzip-compressed under a name without
+    ``.gz`` (its first two bytes are checked). Returns it as a `Path`.
+
+    Raises:
+        ReadError: the rule it breaks, with the path and the fix.
+
+    Example:
+        >>> import tempfile
+        >>> check_table_path(Path(tempfile.mkdtemp()))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        monoculture.errors.ReadError: ...: is a directory, not a file; ...
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ReadError(
+            f"{path}: is a directory, not a file; give the table file inside it "
+            "(.csv, .tsv, .jsonl or .parquet, optionally .gz)."
+        )
+    if not path.is_file():
+        raise ReadError(f"{path}: no such file.")
+    _format_of(path)
+    if path.suffix.lower() != ".gz" and _starts_with_gzip(path):
+        raise ReadError(
+            f"{path}: the file is gzip-compressed but its name does not end in .gz; rename "
+            f"it to {path.name}.gz (or decompress it)."
+        )
+    return path
+
+
+def _starts_with_gzip(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(2) == _GZIP_MAGIC
+    except OSError:
+        return False  # the reader below reports why it cannot be opened
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a table by its extension: ``.csv``, ``.tsv``, ``.jsonl``, ``.parquet`` (+ ``.gz``).
 
     Raises:
-        ReadError: the file is missing, unreadable, of an unknown type, or empty.
+        ReadError: the file is missing, a directory, unreadable, of an unknown type,
+            compressed without a ``.gz`` name, or empty.
 
     Example:
         >>> import tempfile
@@ -49,9 +94,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         >>> read_table(path).shape
         (2, 3)
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ReadError(f"{path}: no such file.")
+    path = check_table_path(path)
     kind = _format_of(path)
     try:
         if kind == "parquet":
@@ -88,13 +131,17 @@ def read_responses(
     *,
     agents: str | Path | None = None,
     items: str | Path | None = None,
+    answer_normalization: AnswerNormalization = "auto",
+    strict_scoring: bool = False,
     **columns: Any,
 ) -> Responses:
     """Read a long table of responses, optionally with agent and item attribute tables.
 
     ``columns`` name the table's columns (``item_col``, ``agent_col``, ... as in
     `Responses.from_long`). The agent table needs the agent column; the item table needs
-    the item column.
+    the item column. ``answer_normalization`` and ``strict_scoring``: how ``answer`` is
+    compared with ``gold``, and whether a ``correct`` that disagrees is refused, as in
+    `monoculture.io.responses_from_long`.
 
     Example:
         >>> import tempfile
@@ -103,7 +150,17 @@ def read_responses(
         >>> read_responses(path).correct.tolist()
         [[1, 0], [0, 0]]
     """
-    responses = Responses.from_long(read_table(path), source=str(path), **columns)
+    # Every path is checked before the first is read, which may take a while.
+    for given in (path, agents, items):
+        if given is not None:
+            check_table_path(given)
+    responses = Responses.from_long(
+        read_table(path),
+        source=str(path),
+        answer_normalization=answer_normalization,
+        strict_scoring=strict_scoring,
+        **columns,
+    )
     if agents is not None:
         responses = responses.with_agent_attributes(
             read_table(agents), agent_col=columns.get("agent_col", "agent"), source=str(agents)

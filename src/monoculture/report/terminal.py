@@ -1,9 +1,17 @@
-"""The terminal summary of an `Analysis`, drawn with rich."""
+"""The terminal summary of an `Analysis`, drawn with rich.
+
+Agent names, attribute names, paths and notes come from the user's files: they are passed
+to rich as `Text`, never as markup, so ``a[/]`` or ``[red]x`` print as written.
+"""
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from monoculture.analysis import Analysis
 from monoculture.analysis_schema import Interval
@@ -29,6 +37,28 @@ def _cell(entry: Interval | float | None, fmt: str) -> tuple[str, str]:
     return ("n/a" if value is None else fmt.format(value)), bounds_text(entry, fmt)
 
 
+def _add(table: Table, *cells: str) -> None:
+    # Every cell as Text: names are data, and even "[nan, nan]" would read as markup.
+    table.add_row(*(Text(cell) for cell in cells))
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun if count == 1 else noun + 's'}"
+
+
+def _best_agents(agents: pd.DataFrame) -> str:
+    """The agent(s) with the highest accuracy, as the label of the best-agent figure."""
+    if "accuracy" not in agents.columns:
+        return ""
+    accuracy = agents["accuracy"].astype(float)
+    best = accuracy.max()
+    if not math.isfinite(best):
+        return ""
+    names = [str(name) for name in accuracy.index[accuracy == best]]
+    tied = f" and {_count(len(names) - 1, 'other')}, tied" if len(names) > 1 else ""
+    return f" ({names[0]}{tied})"
+
+
 def _pvalue(p: float) -> str:
     # Beyond z of about 38 the normal tail underflows double precision.
     return "< 1e-300" if p == 0 else f"{p:.1e}"
@@ -38,29 +68,34 @@ def render(analysis: Analysis, console: Console | None = None) -> None:
     """Print the verdict, the key figures with intervals, top pairs, clusters and input."""
     console = console or Console()
     s = analysis.summary
-    console.print(f"[bold]{analysis.verdict}[/bold]")
+    console.print(Text(analysis.verdict, style="bold"))
     info = analysis.input_summary
     left = sum(info.left_out.values())
-    console.print(
-        f"Used {info.rows_used:,} of {info.rows_read:,} rows: {s.n_items:,} items x "
-        f"{s.n_agents} agents ({s.n_complete_items:,} items scored by every agent)."
-        + (f" Left out {left:,} rows:" if left else "")
+    line = (
+        f"Used {info.rows_used:,} of {_count(info.rows_read, 'row')}: "
+        f"{_count(s.n_items, 'item')} x {_count(s.n_agents, 'agent')} "
+        f"({s.n_complete_items:,} {'item' if s.n_complete_items == 1 else 'items'} "
+        "scored by every agent)." + (f" Left out {_count(left, 'row')}:" if left else "")
     )
+    console.print(Text(line))
     for reason, count in info.left_out.items():
         if count:
-            console.print(f"  - {count:,} rows: {reason}")
+            console.print(Text(f"  - {_count(count, 'row')}: {reason}"))
     for note in info.notes:
-        console.print(f"  note: {note}")
+        console.print(Text(f"  note: {note}"))
 
     table = Table(title=f"Key figures ({analysis.settings['interval_method']})")
-    table.add_column("figure")
+    table.add_column("figure", overflow="fold")
     table.add_column("value", justify="right")
     table.add_column(f"{level_text(analysis.settings['level'])} interval", justify="right")
     for key, label, fmt in _FIGURES:
         value, ci = _cell(getattr(s, key), fmt)
-        table.add_row(label, value, ci)
+        if key == "best_agent_accuracy":
+            label += _best_agents(analysis.agents)
+        _add(table, label, value, ci)
     if s.mean_same_wrong_independent is not None:
-        table.add_row(
+        _add(
+            table,
             "  ... same wrong answer if errors were uniform",
             f"{s.mean_same_wrong_independent:.1%}",
             "",
@@ -77,20 +112,24 @@ def render(analysis: Analysis, console: Console | None = None) -> None:
     ]:
         number = s.value(key)
         if number is not None:
-            table.add_row(label, f"{number:.3f}", "")
+            _add(table, label, f"{number:.3f}", "")
     console.print(table)
 
     if len(analysis.top_pairs):
         pairs = Table(title="Most correlated pairs")
         level = level_text(analysis.settings["level"])
-        for column in ("pair", "kappa", f"{level} CI", "copy prob.", "same wrong", "p-value"):
-            pairs.add_column(column, justify="left" if column == "pair" else "right")
+        # The pair column folds long names onto more lines rather than cutting them to
+        # "...": two pairs sharing a long prefix must never print as the same text.
+        pairs.add_column("pair", overflow="fold", ratio=1)
+        for column in ("kappa", f"{level} CI", "copy prob.", "same wrong", "p-value"):
+            pairs.add_column(column, justify="right", no_wrap=True)
         for row in analysis.top_pairs.head(8).to_dict(orient="records"):
             ci = ""
             if "error_consistency_ci_low" in row:
                 low, high = row["error_consistency_ci_low"], row["error_consistency_ci_high"]
                 ci = f"[{low:.2f}, {high:.2f}]"
-            pairs.add_row(
+            _add(
+                pairs,
                 f"{row['agent']} ~ {row['other']}",
                 f"{row['error_consistency']:.3f}",
                 ci,
@@ -109,30 +148,35 @@ def render(analysis: Analysis, console: Console | None = None) -> None:
     )
     clusters = Table(title=f"Clusters by error consistency ({found.n_clusters}; {strength})")
     clusters.add_column("cluster", justify="right")
-    clusters.add_column("agents")
+    clusters.add_column("agents", overflow="fold")
     groups: dict[int, list[str]] = {}
     for name, cluster in analysis.clusters.labels.items():
         groups.setdefault(int(cluster), []).append(str(name))
     for number in sorted(groups):
-        clusters.add_row(str(number), ", ".join(groups[number]))
+        _add(clusters, str(number), ", ".join(groups[number]))
     console.print(clusters)
 
     if len(analysis.attributes):
         attrs = Table(title="Shared attributes and error consistency")
         for column in ("attribute", "shared", "not shared", "difference / r", "p"):
-            attrs.add_column(column, justify="left" if column == "attribute" else "right")
+            if column == "attribute":
+                attrs.add_column(column, overflow="fold")
+            else:
+                attrs.add_column(column, justify="right")
         for row in analysis.attributes.to_dict(orient="records"):
             if row["kind"] == "numeric":
-                attrs.add_row(
-                    row["attribute"],
+                _add(
+                    attrs,
+                    str(row["attribute"]),
                     "",
                     "",
                     f"r = {row['correlation']:.2f}",
                     f"{row['p_value']:.3f}",
                 )
             else:
-                attrs.add_row(
-                    row["attribute"],
+                _add(
+                    attrs,
+                    str(row["attribute"]),
                     f"{row['mean_shared']:.3f}",
                     f"{row['mean_not_shared']:.3f}",
                     f"{row['difference']:+.3f}",

@@ -27,6 +27,15 @@ class FigureSpec(BaseModel):
     title: str | None = None
 
 
+def _trajectories(table: pd.DataFrame, spec: FigureSpec) -> list[pd.DataFrame]:
+    """One line per (cell, run): runs of different cells share run numbers, and some
+    scenarios' per-step tables are already averaged over runs (no ``run`` column)."""
+    keys = [k for k in ("cell", "run") if k in table.columns and k != spec.color]
+    if not keys:
+        return [table]
+    return [line for _, line in table.groupby(keys, sort=False)]
+
+
 def draw_figure(steps: pd.DataFrame, runs: pd.DataFrame, spec: FigureSpec, path: Path) -> None:
     """Draw one figure of a sweep (its per-step and per-run tables) into ``path``."""
     # matplotlib loads only when a figure is drawn.
@@ -49,7 +58,7 @@ def draw_figure(steps: pd.DataFrame, runs: pd.DataFrame, spec: FigureSpec, path:
     for colour, (value, group) in zip(colours, groups, strict=True):
         label = None if value is None else f"{spec.color} = {value!s}"
         if spec.kind == "trajectory":
-            for _, run in group.groupby("run"):
+            for run in _trajectories(group, spec):
                 axes.plot(run[spec.x], run[spec.y], color=colour, alpha=0.35, linewidth=0.8)
             axes.plot([], [], color=colour, label=label)
         else:

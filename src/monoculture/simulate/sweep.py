@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from monoculture._toml import line_of, read_toml, validate
+from monoculture._toml import read_toml, validate
 from monoculture.errors import InputError
 from monoculture.simulate.cascade import CascadeConfig, run_cascade
 from monoculture.simulate.classification import ClassificationConfig, run_classification
@@ -43,6 +43,7 @@ __all__ = [
     "ScenarioConfig",
     "SweepConfig",
     "SweepResult",
+    "check_sweep",
     "load_sweep",
     "run_scenario",
     "run_sweep",
@@ -79,26 +80,148 @@ class SweepResult:
     steps: pd.DataFrame
 
 
-def load_sweep(path: str | Path) -> SweepConfig:
-    """Read and validate a sweep TOML file; errors name the key and the line."""
-    raw, text = read_toml(path)
-    config = validate(SweepConfig, raw, text, path)
+# The columns each scenario's runner returns: (per-run table, per-step table). Figures are
+# checked against them before a sweep runs, so that a misspelt column fails in a second and
+# not after the whole simulation. Declared rather than found by a trial run, which could
+# itself be slow (a network over a million agents); a test runs every scenario and checks
+# that these lists match what it returns.
+_SCENARIO_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "estimation": (
+        (
+            "run",
+            "final_collective_error",
+            "final_abs_error",
+            "mean_abs_collective_error",
+            "mean_diversity",
+            "mean_pairwise_error_correlation",
+            "mean_effective_agents",
+            "drift_detection_time",
+        ),
+        (
+            "run",
+            "step",
+            "theta",
+            "shift",
+            "collective",
+            "collective_error",
+            "mean_squared_error",
+            "diversity",
+            "coherence",
+            "pairwise_error_correlation",
+            "effective_agents",
+        ),
+    ),
+    "commons": (
+        ("run", "collapse_step", "collapsed", "final_stock"),
+        ("step", "mean_stock", "mean_harvest", "harvest_disagreement"),
+    ),
+    "cascade": (
+        ("run", "share_right", "majority_right", "wrong_cascade", "right_cascade"),
+        ("position", "share_right", "share_signal_right"),
+    ),
+    "classification": (
+        (
+            "run",
+            "mean_accuracy",
+            "plurality_accuracy",
+            "plurality_error",
+            "mean_error_consistency",
+            "mean_effective_agents",
+            "systemic_failure_rate",
+        ),
+        (
+            "run",
+            "step",
+            "difficulty_margin",
+            "mean_accuracy",
+            "plurality_accuracy",
+            "error_consistency",
+            "effective_agents",
+            "systemic_failure_rate",
+        ),
+    ),
+}
+
+
+def _line(text: str, key: str, *, table: str, occurrence: int = 1) -> str:
+    """`` (line N)`` for ``key = ...`` inside the ``occurrence``-th ``[table]`` (or
+    ``[[table]]``) of the TOML ``text``, else empty."""
+    seen, inside = 0, False
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.split("#", 1)[0].strip()
+        if stripped.startswith("["):
+            inside = stripped.strip("[] ") == table and (seen := seen + 1) == occurrence
+        elif inside and stripped.startswith((f"{key} ", f"{key}=")):
+            return f" (line {number})"
+    return ""
+
+
+def _table_columns(config: SweepConfig) -> dict[str, list[str]]:
+    """The columns of a sweep's ``runs`` and ``steps`` tables, known before it runs: the
+    cell number, the swept knobs, then the scenario's own columns."""
+    runs, steps = _SCENARIO_COLUMNS[config.simulation.scenario]
+    tags = ["cell", *config.sweep]
+    return {"per-run": [*tags, *runs], "per-step": [*tags, *steps]}
+
+
+def check_sweep(config: SweepConfig, source: str, text: str = "") -> None:
+    """Every rule of a sweep that pydantic cannot state alone, checked before any cell runs:
+    swept knobs exist and each has values, every cell is a valid configuration, and every
+    figure names columns its table will have. ``text``: the TOML, for line numbers."""
+    scenario = config.simulation.scenario
     fields = type(config.simulation).model_fields
     unknown = [name for name in config.sweep if name not in fields]
     if unknown:
         raise InputError(
-            f"{path}: [sweep] names {unknown}, which the {config.simulation.scenario} "
-            f"scenario does not have; its knobs are {sorted(fields)}."
+            f"{source}: [sweep] names {unknown}, which the {scenario} scenario does not have; "
+            f"its knobs are {sorted(fields)}."
         )
+    for name, values in config.sweep.items():
+        if not values:
+            raise InputError(
+                f"{source}: [sweep] {name} = []{_line(text, name, table='sweep')} has no "
+                "values, which would leave no cell to run; give at least one value or remove "
+                "the key."
+            )
     for cell in config.cells():
         try:
             type(config.simulation).model_validate({**config.simulation.model_dump(), **cell})
         except ValidationError as error:
             first = error.errors()[0]
+            key = str(first["loc"][0])
             raise InputError(
-                f"{path}: [sweep] value {cell} is invalid for {first['loc'][0]!r}: "
-                f"{first['msg']}{line_of(text, str(first['loc'][0]))}."
+                f"{source}: [sweep] value {cell} is invalid for {key!r}: "
+                f"{first['msg']}{_line(text, key, table='sweep')}."
             ) from None
+    columns = _table_columns(config)
+    for number, spec in enumerate(config.figure, start=1):
+        which = "per-step" if spec.kind == "trajectory" else "per-run"
+        other = "per-run" if which == "per-step" else "per-step"
+        for role, column in (("x", spec.x), ("y", spec.y), ("color", spec.color)):
+            if column is None or column in columns[which]:
+                continue
+            hint = (
+                f" It is a {other} column: set kind = "
+                f"{'sweep' if other == 'per-run' else 'trajectory'!r}."
+                if column in columns[other]
+                else ""
+            )
+            line = _line(text, role, table="figure", occurrence=number)
+            if not line and role == "x" and column == FigureSpec.model_fields["x"].default:
+                line = " (the default)"
+            raise InputError(
+                f"{source}: [[figure]] {number}: {role} = {column!r}{line} is not a column of "
+                f"the {which} table of the {scenario} scenario; its columns are "
+                f"{columns[which]}.{hint}"
+            )
+
+
+def load_sweep(path: str | Path) -> SweepConfig:
+    """Read and validate a sweep TOML file; errors name the key and the line. Everything
+    `check_sweep` states is checked here, before anything runs."""
+    raw, text = read_toml(path)
+    config = validate(SweepConfig, raw, text, path)
+    check_sweep(config, str(path), text)
     return config
 
 
@@ -138,7 +261,8 @@ def run_sweep(
 ) -> SweepResult:
     """Run every cell; ``executor="ray"`` runs cells as Ray tasks (a local instance unless
     ``ray_address`` names a cluster, e.g. ``"ray://head:10001"`` or ``"auto"``)."""
-    cells = config.cells() or [{}]
+    check_sweep(config, "run_sweep")
+    cells = config.cells()
     configs = [_cell_config(config, k, cell) for k, cell in enumerate(cells)]
     outputs: list[tuple[pd.DataFrame, pd.DataFrame] | None] = [None] * len(cells)
     if executor == "local":
