@@ -221,6 +221,23 @@ class Responses:
             cell_attrs={k: np.array(v[grid]) for k, v in self.cell_attrs.items()},
         )
 
+    def sample_agents(self, n: int, *, seed: int = 0) -> Responses:
+        """A random sample of ``n`` agents (in their order here), noted in the summary;
+        all agents when ``n`` is at least their number.
+
+        Example:
+            >>> r = Responses.from_arrays(correct=[[1, 0, 1, 0]])
+            >>> r.sample_agents(2, seed=1).n_agents
+            2
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+            raise InputError(f"sample_agents: `n` must be an integer >= 2; got {n!r}.")
+        if n >= self.n_agents:
+            return self
+        chosen = np.sort(np.random.default_rng(seed).choice(self.n_agents, n, replace=False))
+        note = f"a random sample of {n:,} of the {self.n_agents:,} agents (seed {seed})"
+        return replace(self.select(agents=chosen), input_summary=self._noted([note]))
+
     def complete_only(self) -> Responses:
         """Only the items that every agent was scored on.
 

@@ -140,10 +140,12 @@ def test_listed_help_is_the_commands_own(name: str) -> None:
 def test_cli_defaults_and_choices_match_the_library() -> None:
     # Catches the CLI's copies (kept to load nothing heavy for --help) drifting from the source.
     from monoculture._labels import AnswerNormalization
+    from monoculture.analysis import DEFAULT_MEMORY_LIMIT_GB
     from monoculture.cli import analyze
     from monoculture.metrics import QUIET_AGREEMENT
 
     assert analyze.QUIET_THRESHOLD_DEFAULT == QUIET_AGREEMENT
+    assert analyze.MEMORY_LIMIT_DEFAULT == DEFAULT_MEMORY_LIMIT_GB
     assert typing.get_args(analyze.AnswerNormalization) == typing.get_args(AnswerNormalization)
 
 
@@ -206,3 +208,31 @@ def test_report_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert forced.exit_code == 0, forced.output
     assert page.read_text().startswith("<!DOCTYPE html>")
     assert f"Wrote {page}" in forced.stdout
+
+
+def test_a_swarm_too_large_is_refused_before_analysis_and_a_sample_fits(tmp_path: Path) -> None:
+    # Catches 10,000 agents running out of memory mid-analysis: the command must refuse
+    # with the estimate and the flags, and --sample-agents must bring it within the limit.
+    rows = [f"1,agent{k},{k % 2}" for k in range(3000)]
+    path = tmp_path / "wide.csv"
+    path.write_text("item_id,agent,correct\n" + "\n".join(rows) + "\n")
+    refused = runner.invoke(app, ["analyze", str(path), "--memory-limit", "1", "--no-progress"])
+    assert refused.exit_code == 2
+    assert "3,000 agents need about" in refused.output
+    assert "--sample-agents" in refused.output
+    sampled = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(path),
+            "--memory-limit",
+            "1",
+            "--sample-agents",
+            "200",
+            "--bootstrap",
+            "0",
+            "--no-progress",
+        ],
+    )
+    assert sampled.exit_code == 0, sampled.output
+    assert "a random sample of 200 of the 3,000 agents" in sampled.output

@@ -138,3 +138,16 @@ def test_scoring_options_are_passed_on(tmp_path: Path) -> None:
     table.to_csv(tmp_path / "r.csv", index=False)
     with pytest.raises(InputError, match="strict scoring"):
         read_responses(tmp_path / "r.csv", answer_normalization="text", strict_scoring=True)
+
+
+def test_csv_ids_are_compared_as_written(tmp_path: Path) -> None:
+    # Catches "7" and "7.0" in a CSV merging silently into one item (pandas reads both as
+    # the number 7.0); by the rule, ids are text, and the surprise is noted.
+    path = tmp_path / "ids.csv"
+    path.write_text("item_id,agent,correct\n7,a,1\n7.0,b,0\n8,a,1\n8,b,1\n")
+    r = read_responses(path)
+    assert r.n_items == 3
+    assert "written as the same number in different ways" in " ".join(r.input_summary.notes)
+    plain = tmp_path / "plain.csv"
+    plain.write_text("item_id,agent,correct\n7,a,1\n7,b,0\n8,a,1\n8,b,1\n")
+    assert read_responses(plain).item_ids.tolist() == [7, 8]  # still shown as numbers

@@ -213,3 +213,22 @@ def test_page_prints_the_interval_level_it_was_given(level: float) -> None:
     page = render_html(analyze(swarm, bootstrap=40, level=level).to_document())
     assert f"({level * 100:g} % interval " in page
     assert "95 % interval" not in page
+
+
+@pytest.mark.parametrize(
+    ("correct", "sentence"),
+    [
+        ([[1, 0], [0, 1]] * 10, "show no evidence of correlated errors"),
+        ([[1, 1]] * 10, "independent agents is undefined: no agent made an error"),
+    ],
+    ids=["anti-correlated", "all-right"],
+)
+def test_page_says_why_effective_agents_are_n_or_undefined(
+    correct: list[list[int]], sentence: str
+) -> None:
+    # Catches the page promising "as much information as 2.0 agents would" for agents whose
+    # errors are not positively correlated, or staying silent when the figure is undefined.
+    from monoculture import Responses
+
+    page = render_html(analyze(Responses.from_arrays(correct=correct), bootstrap=20).to_document())
+    assert sentence in page

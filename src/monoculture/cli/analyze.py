@@ -25,6 +25,9 @@ QUIET_THRESHOLD_DEFAULT = 0.8
 # checks the two agree.
 AnswerNormalization = Literal["auto", "none", "text", "number"]
 
+# monoculture.analysis.DEFAULT_MEMORY_LIMIT_GB, repeated for --help like the two above.
+MEMORY_LIMIT_DEFAULT = 8.0
+
 
 def check_options(
     *,
@@ -111,6 +114,20 @@ def analyze_command(
         bool,
         typer.Option(help="Refuse rows whose `correct` disagrees with answer == gold."),
     ] = False,
+    memory_limit: Annotated[
+        float,
+        typer.Option(
+            "--memory-limit",
+            help="GB the analysis may use; larger swarms are refused before any work.",
+        ),
+    ] = MEMORY_LIMIT_DEFAULT,
+    sample_agents: Annotated[
+        int | None,
+        typer.Option(
+            "--sample-agents",
+            help="Analyse a random sample of this many agents (seeded by --seed).",
+        ),
+    ] = None,
     progress: Annotated[
         bool, typer.Option(help="Show progress (a bar on a terminal, else a line per stage).")
     ] = True,
@@ -127,8 +144,12 @@ def analyze_command(
             seed=seed,
             quiet_threshold=quiet_threshold,
         )
+        if not (math.isfinite(memory_limit) and memory_limit > 0):
+            raise InputError(f"--memory-limit must be a number of GB > 0; got {memory_limit:g}.")
+        if sample_agents is not None and sample_agents < 2:
+            raise InputError(f"--sample-agents must be at least 2; got {sample_agents}.")
         # Loaded here, not at the top, so that --help prints without them.
-        from monoculture.analysis import analyze
+        from monoculture.analysis import analyze, check_memory
         from monoculture.cli.report import write_html
         from monoculture.io import read_responses
         from monoculture.report.terminal import render
@@ -152,6 +173,14 @@ def analyze_command(
                 strict_scoring=strict_scoring,
             )
             update("reading", 1, 1)
+            if sample_agents is not None:
+                responses = responses.sample_agents(sample_agents, seed=seed)
+            check_memory(
+                responses.n_items,
+                responses.n_agents,
+                memory_limit,
+                document=json_out is not None or html_out is not None,
+            )
             update("analysis", 0, 1)
             result = analyze(
                 responses,
@@ -160,6 +189,7 @@ def analyze_command(
                 complete_only=complete_only,
                 quiet_threshold=quiet_threshold,
                 progress=update,
+                memory_limit_gb=memory_limit,
             )
             update("analysis", 1, 1)
         render(result, console)

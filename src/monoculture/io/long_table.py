@@ -8,6 +8,7 @@ structure; its messages name this table's rows through a cell locator.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,6 +30,7 @@ from monoculture.responses import InputSummary, Responses
 __all__ = ["LongColumns", "responses_from_long", "responses_to_long"]
 
 _SHOW_ROWS = 5
+_PLAIN_INT = re.compile(r"^-?(0|[1-9][0-9]{0,17})$")
 _TRUTHY = {"1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0, "true": 1.0, "false": 0.0}
 
 
@@ -158,10 +160,15 @@ def _id_text(value: object) -> str:
     return str(value).strip()
 
 
-def _stripped(values: np.ndarray) -> np.ndarray:
-    if values.dtype == object:
-        return np.array([v.strip() if isinstance(v, str) else v for v in values], dtype=object)
-    return values
+def _display_ids(values: np.ndarray) -> np.ndarray:
+    """Ids as shown: stripped text, and whole numbers as numbers when every id is one written
+    plainly (so ids read as text from a CSV still appear as 70, not "70")."""
+    if values.dtype != object:
+        return values
+    stripped = [v.strip() if isinstance(v, str) else v for v in values]
+    if all(isinstance(v, str) and _PLAIN_INT.match(v) for v in stripped):
+        return np.array([int(v) for v in stripped], dtype=np.int64)
+    return np.array(stripped, dtype=object)
 
 
 def _rows_text(rows: np.ndarray) -> str:
@@ -235,7 +242,7 @@ class _LongTableReader:
         item_codes, _ = pd.factorize(self.item_keys[keep])
         # Shown as first written (a number stays a number in saved documents).
         first_row = keep[np.unique(item_codes, return_index=True)[1]]
-        item_ids = _stripped(table[cols["item"]].to_numpy()[first_row])
+        item_ids = _display_ids(table[cols["item"]].to_numpy()[first_row])
         agent_codes, agent_ids = pd.factorize(self.agent_keys[keep])
         n_items, n_agents = len(item_ids), len(agent_ids)
         grid = (item_codes, agent_codes)
@@ -451,6 +458,7 @@ class _LongTableReader:
         raw = values.to_numpy()
         keys = np.array([_id_text(v) for v in raw], dtype=object)
         column = self.cols[what]
+        self._note_numeric_twins(keys, what, column)
         kinds = {type(v).__name__ for v in raw if not isinstance(v, str)}
         if kinds and any(isinstance(v, str) for v in raw):
             self.notes.append(
@@ -466,6 +474,21 @@ class _LongTableReader:
                 f"{spaced[0].strip()!r} are one {what}."
             )
         return keys
+
+    def _note_numeric_twins(self, keys: np.ndarray, what: str, column: str) -> None:
+        """Say when ids that are equal as numbers differ as text (``7`` and ``7.0``): by the
+        rule they are two ids, which a user may not expect."""
+        unique = pd.unique(keys)
+        numbers = pd.to_numeric(pd.Series(unique), errors="coerce")
+        twins = pd.Series(unique)[numbers.notna()].groupby(numbers[numbers.notna()]).agg(list)
+        twins = twins[twins.map(len) > 1]
+        if len(twins):
+            example = twins.iloc[0]
+            self.notes.append(
+                f"{len(twins)} {what} id(s) in {column!r} are written as the same number in "
+                f"different ways (e.g. {example[:3]}); ids are compared as text, so they are "
+                f"different {what}s. Write them alike if they are one."
+            )
 
     # -- vocabulary and gold -----------------------------------------------
     def _vocabulary(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,11 @@ def _starts_with_gzip(path: Path) -> bool:
         return False  # the reader below reports why it cannot be opened
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, *, text_columns: Sequence[str] = ()) -> pd.DataFrame:
     """Read a table by its extension: ``.csv``, ``.tsv``, ``.jsonl``, ``.parquet`` (+ ``.gz``).
+
+    ``text_columns`` of a CSV/TSV are read as written (ids: ``7`` and ``7.0`` stay two
+    values instead of both becoming the number 7.0).
 
     Raises:
         ReadError: the file is missing, a directory, unreadable, of an unknown type,
@@ -109,6 +113,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 keep_default_na=False,
                 na_values=[""],
                 low_memory=False,
+                dtype=dict.fromkeys(text_columns, str),
             )
     except pd.errors.EmptyDataError:
         raise ReadError(
@@ -154,8 +159,9 @@ def read_responses(
     for given in (path, agents, items):
         if given is not None:
             check_table_path(given)
+    ids = (columns.get("item_col", "item_id"), columns.get("agent_col", "agent"))
     responses = Responses.from_long(
-        read_table(path),
+        read_table(path, text_columns=ids),
         source=str(path),
         answer_normalization=answer_normalization,
         strict_scoring=strict_scoring,

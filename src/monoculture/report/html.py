@@ -44,8 +44,17 @@ def _sentences(doc: AnalysisDocument) -> list[str]:
 
     out = []
     n = s.n_agents
-    eff = _value(s, "effective_agents")
-    if eff is not None:
+    eff, icc = _value(s, "effective_agents"), _value(s, "icc")
+    if eff is not None and icc is not None and icc <= 0:
+        out.append(
+            f"The {n} agents show no evidence of correlated errors: the intra-class "
+            f"correlation of their errors is {icc:.2f}{_interval(s, 'icc', '{:.2f}')}, so "
+            f"they count as {n} independent agents, the most {n} agents can be."
+        )
+    elif eff is None:
+        reason = doc.undefined.get("effective_agents", "no value for these data")
+        out.append(f"The number of independent agents is undefined: {reason}.")
+    else:
         out.append(
             f"The {n} agents carry as much independent information as {eff:.1f} independent "
             f"agents would{_interval(s, 'effective_agents', '{:.1f}')}: the intra-class "
