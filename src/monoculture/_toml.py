@@ -43,6 +43,14 @@ def validate(model: type[Model], raw: dict[str, Any], text: str, path: str | Pat
         parts = [str(p) for p in first["loc"] if not str(p).endswith("Config")]
         key = ".".join(parts)
         line = line_of(text, parts[-1]) if parts else ""
-        raise InputError(
-            f"{path}: key {key!r}{line}: {first['msg']} (got {first.get('input')!r})."
-        ) from None
+        message = str(first["msg"]).removeprefix("Value error, ").rstrip(".")
+        # The value is echoed for plain settings only: a whole table says nothing, and a
+        # field meant to name a secret may hold the secret itself.
+        secret = any(word in key.lower() for word in _SECRET_WORDS)
+        says_it = "got " in message
+        got = "" if not parts or secret or says_it else f" (got {first.get('input')!r})"
+        where = f"key {key!r}{line}" if parts else "the configuration"
+        raise InputError(f"{path}: {where}: {message}{got}.") from None
+
+
+_SECRET_WORDS = ("key", "token", "secret", "password")

@@ -7,7 +7,8 @@
     │   │                       prints its message and exits with status 2
     │   ├── ReadError           a file that cannot be opened, parsed or is empty
     │   └── SchemaError         a saved JSON of another schema or version
-    └── CallError               a call to an agent's endpoint failed after every retry
+    └── CallError               a call to an agent's endpoint failed after every retry,
+                                or every call of a run's step failed
 
     RuntimeWarning
     ├── UndefinedMetricWarning  a statistic is undefined for this input: returned as NaN
@@ -56,5 +57,6 @@ class ConvergenceWarning(RuntimeWarning):
 
 
 class CallError(MonocultureError):
-    """A call to an agent's endpoint failed after every retry; the message lists the
-    attempts' errors (HTTP status, timeout, malformed answer)."""
+    """A call to an agent's endpoint failed after every retry (the message lists the
+    attempts' errors: HTTP status, timeout, malformed answer), or every call of a run's
+    step failed (the message gives the first cause)."""

@@ -236,3 +236,10 @@ def test_a_swarm_too_large_is_refused_before_analysis_and_a_sample_fits(tmp_path
     )
     assert sampled.exit_code == 0, sampled.output
     assert "a random sample of 200 of the 3,000 agents" in sampled.output
+
+
+def test_simulate_executor_is_a_choice() -> None:
+    # Catches --executor taken as free text and refused only inside the command.
+    result = runner.invoke(app, ["simulate", "examples/sweeps/drift.toml", "--executor", "threads"])
+    assert result.exit_code == 2
+    assert "'local', 'ray'" in result.output

@@ -220,3 +220,22 @@ def test_killed_run_resumes_without_repeating_a_call(tmp_path: Path) -> None:
     n_calls = 2 * 20 * 2 + 2 * 20
     assert ok[0] == ok[1] == n_calls  # every call answered once, none repeated
     assert cached[0] == before  # the resumed run took what the killed one finished from cache
+
+
+@needs_local_model
+def test_local_supervisors_over_scripted_workers(tmp_path: Path) -> None:
+    # Catches: the endpoint chosen by the workers' backend, so local supervisors over
+    # scripted workers failed with "backend 'openai' needs endpoint.base_url".
+    config = ExperimentConfig.model_validate(
+        {
+            "topology": "oversight",
+            "bootstrap": 0,
+            "tasks": {"n_items": 2, "seed": 2},
+            "agents": {"backend": "scripted", "seeds": [0, 1]},
+            "supervisors": {"backend": "local"},
+        }
+    )
+    result = run_experiment(config, tmp_path / "run")
+    assert (result.outcomes["status"] != "failed").all()
+    assert (result.outcomes["kind"] == "judge").sum() == 2 * 2
+    assert len(result.oversight) == 1

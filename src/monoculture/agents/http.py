@@ -1,9 +1,11 @@
 """An OpenAI-compatible chat-completions client: vLLM, Ollama, llama.cpp servers, hosted APIs.
 
 Retries 429, 5xx, timeouts, dropped connections and malformed responses with exponential
-backoff and full jitter; caps concurrent requests per endpoint; optionally paces requests
-and tokens per minute. API keys are read from the environment at call time and never
-written anywhere.
+backoff and full jitter; fails at once on statuses that cannot succeed on retry (400, 401,
+403, 404, 422 and the other 4xx); caps concurrent requests per endpoint; optionally paces
+requests and tokens per minute. API keys are read from the environment at call time, never
+written anywhere, and redacted from everything a server sends back (an error body or an
+answer that echoes the key).
 """
 
 from __future__ import annotations
@@ -13,16 +15,64 @@ import json
 import os
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from monoculture.errors import CallError
 
-__all__ = ["CallError", "CallResult", "ChatClient", "RetryPolicy"]
+__all__ = [
+    "CallError",
+    "CallFailure",
+    "CallResult",
+    "ChatClient",
+    "RetryPolicy",
+    "api_key",
+    "redact",
+]
 
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+REDACTED = "[redacted]"
+
+_T = TypeVar("_T")
+
+
+def api_key(variable: str | None) -> str | None:
+    """The API key held by the environment variable ``variable`` (None when no variable is
+    named); raises `CallError` when the variable is named but unset or empty."""
+    if not variable:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise CallError(
+            f"variable {variable} is not set: endpoint.api_key_env names it for the API key. "
+            f"Set it (export {variable}=...) or remove api_key_env."
+        )
+    return value
+
+
+def redact(value: _T, secret: str | None) -> _T:
+    """``value`` (a string, or lists and dicts of them) with every occurrence of ``secret``,
+    as written or as JSON escapes it, replaced by ``[redacted]``."""
+    if not secret:
+        return value
+    forms = {secret, json.dumps(secret)[1:-1]}
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, str):
+            for form in forms:
+                item = item.replace(form, REDACTED)
+            return item
+        if isinstance(item, dict):
+            return {clean(k): clean(v) for k, v in item.items()}
+        if isinstance(item, list | tuple):
+            return type(item)(clean(v) for v in item)
+        return item
+
+    cleaned: _T = clean(value)
+    return cleaned
 
 
 @dataclass(frozen=True)
@@ -40,7 +90,8 @@ class RetryPolicy:
 
 @dataclass
 class CallResult:
-    """The parsed response: text, per-token top log-probabilities, usage, attempt log."""
+    """The parsed response: text, per-token top log-probabilities, usage, and the errors of
+    the attempts before it (one attempt per error, plus the one that answered)."""
 
     text: str | None
     top_logprobs: list[dict[str, float]]
@@ -48,6 +99,37 @@ class CallResult:
     completion_tokens: int
     raw: dict[str, Any]
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def attempts(self) -> int:
+        return len(self.errors) + 1
+
+
+@dataclass(frozen=True)
+class CallFailure:
+    """A call that got no answer: the error of each attempt made (none when it could not be
+    sent at all, e.g. an unset key variable)."""
+
+    errors: tuple[str, ...]
+    attempts: int
+
+    @property
+    def message(self) -> str:
+        """The distinct errors in order, each with its count, and the attempts made."""
+        counts = Counter(self.errors)
+        several = len(counts) > 1
+        parts = [f"{e} x{counts[e]}" if several else e for e in counts]
+        tries = f" ({self.attempts} attempt{'s' * (self.attempts != 1)})" if self.attempts else ""
+        return ("; ".join(parts) or "failed") + tries
+
+
+def _connect_error(url: str, error: httpx.TransportError) -> str:
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return f"connection refused at {url}"
+        cause = cause.__cause__ or cause.__context__
+    return f"cannot connect to {url} ({error})"
 
 
 class _Pacer:
@@ -109,40 +191,52 @@ class ChatClient:
         if self.client is not None:
             await self.client.aclose()
 
-    def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json"}
-        if self.api_key_env:
-            key = os.environ.get(self.api_key_env)
-            if key:
-                headers["Authorization"] = f"Bearer {key}"
-        return headers
-
     async def complete(self, request: dict[str, Any]) -> CallResult:
-        """POST one chat-completions request, retrying transient failures."""
-        assert self.client is not None, "use `async with ChatClient(...)`"
+        """POST one chat-completions request, retrying transient failures; raises
+        `CallError` with the attempts' errors when none answered."""
+        outcome = await self.attempt(request)
+        if isinstance(outcome, CallFailure):
+            raise CallError(outcome.message)
+        return outcome
+
+    async def attempt(self, request: dict[str, Any]) -> CallResult | CallFailure:
+        """Like `complete`, but a failure comes back as a `CallFailure` that counts the
+        attempts actually made (one for a status that cannot succeed on retry)."""
+        if self.client is None:
+            raise RuntimeError("use `async with ChatClient(...)`")
+        try:
+            key = api_key(self.api_key_env)
+        except CallError as error:
+            return CallFailure((str(error),), 0)
+        headers = {"Content-Type": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
         errors: list[str] = []
         for attempt in range(self.retry.max_attempts):
             await self.pacer.wait(int(request.get("max_tokens", 16)) + 200)
             try:
                 async with self.semaphore:
-                    response = await self.client.post(
-                        self.url, json=request, headers=self._headers()
-                    )
+                    response = await self.client.post(self.url, json=request, headers=headers)
+                body = redact(response.text, key)
                 if response.status_code in _RETRY_STATUS:
-                    errors.append(f"HTTP {response.status_code}")
+                    errors.append(f"HTTP {response.status_code} from {self.url}")
                 elif response.status_code >= 400:
-                    raise CallError(f"HTTP {response.status_code}: {response.text[:200]}")
+                    # 400, 401, 403, 404, 422, ...: the same request fails the same way again.
+                    errors.append(f"HTTP {response.status_code} from {self.url}: {body[:300]}")
+                    return CallFailure(tuple(errors), attempt + 1)
                 else:
-                    result = _parse(response.text)
+                    result = _parse(body)
                     result.errors = errors
                     return result
+            except httpx.ConnectError as error:
+                errors.append(_connect_error(self.url, error))
             except (httpx.TimeoutException, httpx.TransportError) as error:
-                errors.append(f"{type(error).__name__}: {error}"[:200])
+                errors.append(redact(f"{type(error).__name__} at {self.url}: {error}", key)[:300])
             except (ValueError, KeyError, IndexError, TypeError) as error:
-                errors.append(f"malformed response: {error}"[:200])
+                errors.append(redact(f"malformed response from {self.url}: {error}", key)[:300])
             if attempt + 1 < self.retry.max_attempts:
                 await asyncio.sleep(self.retry.delay(attempt, self.rng))
-        raise CallError("; ".join(errors) or "failed")
+        return CallFailure(tuple(errors), self.retry.max_attempts)
 
 
 def _parse(text: str) -> CallResult:

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,14 @@ from rich.text import Text
 from monoculture.errors import InputError, MonocultureError
 
 stderr = Console(stderr=True)
+
+
+class Executor(StrEnum):
+    """Where work runs: ``local`` (this process) or ``ray`` (Ray tasks, on a local instance
+    or the cluster given)."""
+
+    local = "local"
+    ray = "ray"
 
 
 def print_plain(console: Console, text: str, *, style: str = "") -> None:

@@ -3,24 +3,25 @@
 By default: 12 local SmolLM2-135M agents (3 constitutions x 2 temperatures x 2 seeds) on 100
 generated probes, an independent vote then a 2-round debate, analysed and reported
 (``runs/demo``; a second run is served from the cache). ``--synthetic`` analyses a generated
-latent-factor swarm instead, with no model.
+latent-factor swarm instead, with no model; with ``-o DIR`` it writes the swarm
+(``outcomes.csv``, a long table ``monoculture analyze`` reads), ``analysis.json`` and
+``report.html`` there.
 """
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from monoculture.analysis import analyze
-from monoculture.cli._common import progress_bar, user_errors
-from monoculture.cli.run import execute
-from monoculture.experiment.config import ExperimentConfig
-from monoculture.report.terminal import render
-from monoculture.synthetic import latent_swarm
+from monoculture.cli._common import print_plain, progress_bar, user_errors
+from monoculture.errors import InputError
+
+if TYPE_CHECKING:
+    from monoculture.experiment.config import ExperimentConfig
 
 
 def demo_config() -> ExperimentConfig:
@@ -28,14 +29,22 @@ def demo_config() -> ExperimentConfig:
     package so that `make demo` runs from an installed copy too)."""
     import tomllib
 
+    from monoculture.experiment.config import ExperimentConfig
+
     text = resources.files("monoculture.experiment").joinpath("demo.toml").read_text()
     return ExperimentConfig.model_validate(tomllib.loads(text))
 
 
 def demo_command(
-    output: Annotated[Path, typer.Option("-o", "--output", help="Run directory.")] = Path(
-        "runs/demo"
-    ),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Run directory (default runs/demo); with --synthetic, where to write the "
+            "swarm, its analysis and report (nothing is written without it).",
+        ),
+    ] = None,
     synthetic: Annotated[
         bool, typer.Option(help="Analyse a generated swarm instead of running the model.")
     ] = False,
@@ -45,17 +54,28 @@ def demo_command(
     bootstrap: Annotated[int, typer.Option(help="--synthetic: bootstrap resamples.")] = 1000,
 ) -> None:
     """Run the main job on the embedded defaults."""
+    from monoculture.analysis import analyze
+    from monoculture.cli.report import write_html
+    from monoculture.cli.run import execute
+    from monoculture.io.long_table import responses_to_long
+    from monoculture.report.terminal import render
+    from monoculture.synthetic import latent_swarm
+
     console = Console()
     with user_errors():
         if not synthetic:
-            console.print(
-                "[bold]Demo[/bold]: 12 SmolLM2-135M agents on 100 generated probes, "
-                f"independent vote then a 2-round debate -> {output}/"
+            folder = output or Path("runs/demo")
+            print_plain(
+                console,
+                "Demo: 12 SmolLM2-135M agents on 100 generated probes, "
+                f"independent vote then a 2-round debate -> {folder}/",
             )
             execute(
-                demo_config(), output, resume=True, cache=None, executor="local", console=console
+                demo_config(), folder, resume=True, cache=None, executor="local", console=console
             )
             return
+        if output is not None:  # checked before the analysis, not after it
+            _writable_folder(output)
         console.print(
             "[bold yellow]Synthetic data[/bold yellow]: "
             f"{agents} generated agents in 3 families sharing a latent blind spot, "
@@ -65,3 +85,23 @@ def demo_command(
         with progress_bar(True) as update:
             result = analyze(swarm, bootstrap=bootstrap, seed=seed, synthetic=True, progress=update)
         render(result, console)
+        if output is not None:
+            try:
+                responses_to_long(swarm).to_csv(output / "outcomes.csv", index=False)
+                (output / "analysis.json").write_text(result.to_json() + "\n")
+            except OSError as error:
+                raise InputError(
+                    f"-o {output}: cannot write the demo's files: {error.strerror}; choose a "
+                    "writable folder."
+                ) from None
+            write_html(result.to_document(), output / "report.html")
+            print_plain(console, f"Wrote {output}/ (outcomes.csv, analysis.json, report.html)")
+
+
+def _writable_folder(output: Path) -> None:
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(
+            f"-o {output}: cannot create the folder: {error.strerror}; choose a writable folder."
+        ) from None

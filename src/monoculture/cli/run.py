@@ -5,26 +5,18 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
-from monoculture.cli._common import user_errors
-from monoculture.cli.report import write_html
+from monoculture.cli._common import Executor, print_plain, user_errors
 from monoculture.errors import InputError
-from monoculture.experiment import ExperimentConfig, load_experiment, run_experiment
-from monoculture.experiment.runner import ExperimentResult
-from monoculture.experiment.runner import Progress as ProgressState
-from monoculture.report.terminal import render
+
+if TYPE_CHECKING:
+    from monoculture.experiment import ExperimentConfig
+    from monoculture.experiment.runner import ExperimentResult
+    from monoculture.experiment.runner import Progress as ProgressState
 
 
 def _counts(progress: ProgressState) -> str:
@@ -40,18 +32,34 @@ def execute(
     *,
     resume: bool,
     cache: Path | None,
-    executor: str,
+    executor: Literal["local", "ray"],
     console: Console,
 ) -> ExperimentResult:
-    """Run with a live status line, then print and write the analyses."""
-    if executor not in ("local", "ray"):
-        raise InputError(f"--executor must be 'local' or 'ray'; got {executor!r}.")
-    if (output / "ledger.sqlite").exists() and not resume:
+    """Run with a live status line, then print and write the analyses.
+
+    An output folder whose ledger records calls is refused without ``resume``; one left by
+    a run that stopped before its first call is not.
+    """
+    from monoculture.experiment import run_experiment
+    from monoculture.experiment.store import recorded_calls
+    from monoculture.report.terminal import render
+
+    earlier = recorded_calls(output / "ledger.sqlite")
+    if earlier and not resume:
         raise InputError(
-            f"{output} holds an earlier run; continue it with --resume or choose another -o."
+            f"{output} holds an earlier run ({earlier} calls in its ledger); continue it with "
+            "--resume or choose another -o."
         )
     started = time.monotonic()
     if sys.stderr.isatty():
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         columns = [
             TextColumn("calls"),
             BarColumn(),
@@ -75,27 +83,23 @@ def execute(
                     tokens=p.tokens,
                 )
 
-            result = run_experiment(
-                config,
-                output,
-                cache=cache,
-                executor=executor,  # type: ignore[arg-type]
-                progress=update,
-            )
+            result = run_experiment(config, output, cache=cache, executor=executor, progress=update)
     else:
-        result = run_experiment(config, output, cache=cache, executor=executor)  # type: ignore[arg-type]
+        result = run_experiment(config, output, cache=cache, executor=executor)
     seconds = time.monotonic() - started
     write_run(result, output)
-    console.print(
-        f"[bold]{config.name}[/bold] ({config.topology}): "
-        f"{_counts(result.progress)} in {seconds:.1f} s"
+    print_plain(
+        console,
+        f"{config.name} ({config.topology}): {_counts(result.progress)} in {seconds:.1f} s",
+        style="bold",
     )
     rounds = sorted(result.analyses)
     for round_ in (rounds[0], rounds[-1]) if len(rounds) > 1 else rounds:
         console.rule(f"round {round_}")
         render(result.analyses[round_], console)
-        write_html(result.analyses[round_].to_document(), output / f"report-round-{round_}.html")
     if len(result.conformity):
+        from rich.table import Table
+
         table = Table(title="Conformity in debate rounds")
         for column in result.conformity.columns:
             table.add_column(column, justify="right")
@@ -103,21 +107,40 @@ def execute(
             table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
         console.print(table)
     if len(result.oversight):
-        console.print(result.oversight.to_string(index=False))
+        print_plain(console, result.oversight.to_string(index=False))
     for note in result.notes:
-        console.print(f"note: {note}")
-    console.print(
-        f"Wrote {output}/ (ledger.sqlite, outcomes.csv, analysis-round-*.json, report-round-*.html)"
+        print_plain(console, f"note: {note}")
+    print_plain(
+        console,
+        f"Wrote {output}/ (ledger.sqlite, outcomes.csv, calls.csv, "
+        "analysis-round-*.json and report-round-*.html for every round)",
     )
     return result
 
 
 def write_run(result: ExperimentResult, output: Path) -> None:
-    """The run's files next to its ledger: outcomes.csv, analysis-round-N.json, and one CSV
-    per topology table (conformity.csv and oversight.csv are always written, maybe empty)."""
-    result.outcomes.drop(columns=["probs"]).to_csv(output / "outcomes.csv", index=False)
+    """The run's files next to its ledger:
+
+    - ``outcomes.csv``: the last answer round as a long table (``item_id, agent, answer,
+      gold, correct, ...``; for debate, the answers after the last round), which
+      ``monoculture analyze`` reads with no options;
+    - ``calls.csv``: every call, one row each (round, kind, status, error, answer, ...);
+    - ``analysis-round-N.json`` and ``report-round-N.html`` for every answer round;
+    - one CSV per topology table (``conformity.csv`` and ``oversight.csv`` are always
+      written, maybe empty).
+    """
+    from monoculture.cli.report import write_html
+    from monoculture.io.long_table import responses_to_long
+
+    rounds = sorted(result.responses)
+    if rounds:
+        last = responses_to_long(result.responses[rounds[-1]])
+        last.to_csv(output / "outcomes.csv", index=False)
+    calls = result.outcomes.drop(columns=["probs"], errors="ignore")
+    calls.to_csv(output / "calls.csv", index=False)
     for round_, analysis in result.analyses.items():
         (output / f"analysis-round-{round_}.json").write_text(analysis.to_json())
+        write_html(analysis.to_document(), output / f"report-round-{round_}.html")
     tables = {"conformity": result.conformity, "oversight": result.oversight, **result.tables}
     for name, table in tables.items():
         table.to_csv(output / f"{name}.csv", index=False)
@@ -130,9 +153,13 @@ def run_command(
     ),
     resume: Annotated[bool, typer.Option(help="Continue a run in this directory.")] = False,
     cache: Annotated[Path | None, typer.Option(help="Shared cache file (SQLite).")] = None,
-    executor: Annotated[str, typer.Option(help="'local' (asyncio) or 'ray'.")] = "local",
+    executor: Annotated[
+        Executor, typer.Option(help="local (asyncio in this process) or ray (Ray tasks).")
+    ] = Executor.local,
 ) -> None:
     """Run agents in a topology, cache and ledger every call, analyse every round."""
+    from monoculture.experiment import load_experiment
+
     console = Console()
     with user_errors():
         execute(
@@ -140,6 +167,6 @@ def run_command(
             output,
             resume=resume,
             cache=cache,
-            executor=executor,
+            executor=executor.value,
             console=console,
         )

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from monoculture.cli._common import plural, print_plain, progress_bar, user_errors
+from monoculture.cli._common import Executor, plural, print_plain, progress_bar, user_errors
 from monoculture.errors import InputError
 
 
@@ -18,7 +18,9 @@ def simulate_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="Directory for results.")] = Path(
         "runs/simulation"
     ),
-    executor: Annotated[str, typer.Option(help="'local' or 'ray'.")] = "local",
+    executor: Annotated[
+        Executor, typer.Option(help="local (threads in this process) or ray (Ray tasks).")
+    ] = Executor.local,
     ray_address: Annotated[
         str | None, typer.Option(help="Ray cluster to use (default: start a local one).")
     ] = None,
@@ -26,8 +28,6 @@ def simulate_command(
     """Run a grid of simulations; write runs.parquet, steps.parquet and figures."""
     console = Console()
     with user_errors():
-        if executor not in ("local", "ray"):
-            raise InputError(f"--executor must be 'local' or 'ray'; got {executor!r}.")
         if output.exists() and not output.is_dir():
             raise InputError(f"-o {output}: is a file; give a directory for the results.")
         # Loaded here, not at the top, so that --help prints without them.
@@ -43,14 +43,14 @@ def simulate_command(
         header = Text("Simulation", style="bold yellow")
         header.append(
             f" ({sweep.simulation.scenario}): {plural(cells, 'cell')} on "
-            f"{executor}; results are synthetic by construction."
+            f"{executor.value}; results are synthetic by construction."
         )
         console.print(header, soft_wrap=True)
         with progress_bar(True) as update:
             update("cells", 0, cells)
             result = run_sweep(
                 sweep,
-                executor=executor,  # type: ignore[arg-type]
+                executor=executor.value,
                 ray_address=ray_address,
                 progress=lambda done, total: update("cells", done, total),
             )

@@ -26,10 +26,21 @@
 from __future__ import annotations
 
 import itertools
+import math
+import re
+from collections import Counter
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from monoculture._toml import read_toml, validate
 from monoculture.agents.spec import AgentSpec
@@ -51,12 +62,21 @@ DEFAULT_CONSTITUTIONS = [
 ]
 
 
+DEFAULT_MODEL = "SmolLM2-135M-Instruct"
+
+
 class AgentGrid(BaseModel):
-    """Agents as every combination of models, constitutions, temperatures and seeds."""
+    """Agents as every combination of models, constitutions, temperatures and seeds.
+
+    Scripted agents are synthetic: their model is recorded as ``scripted`` (or
+    ``scripted:NAME`` for each name listed in ``models``), never as a real model's name.
+    """
 
     model_config = ConfigDict(extra="forbid")
     backend: Literal["openai", "local", "scripted"] = "local"
-    models: list[str] = Field(default_factory=lambda: ["SmolLM2-135M-Instruct"])
+    models: list[str] | None = Field(
+        None, description=f"Model names; default {DEFAULT_MODEL} (scripted: 'scripted')."
+    )
     constitutions: list[Constitution] = Field(default_factory=lambda: list(DEFAULT_CONSTITUTIONS))
     temperatures: list[float] = Field(default_factory=lambda: [0.0])
     seeds: list[int] = Field(default_factory=lambda: [0])
@@ -65,34 +85,90 @@ class AgentGrid(BaseModel):
     accuracy: float = Field(0.7, gt=0, lt=1, description="Scripted agents only.")
     loading: float = Field(0.5, ge=0, le=1, description="Scripted agents only.")
 
+    @field_validator("models", "constitutions", "temperatures", "seeds")
+    @classmethod
+    def _not_empty(cls, values: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
+        if values is not None and not values:
+            raise ValueError(
+                f"{info.field_name} must list at least one value (the grid has one agent per "
+                f"combination); got an empty list. Give one, or leave the key out for the default."
+            )
+        return values
+
+    @field_validator("temperatures")
+    @classmethod
+    def _temperatures(cls, values: list[float]) -> list[float]:
+        bad = [t for t in values if not (math.isfinite(t) and t >= 0)]
+        if bad:
+            raise ValueError(
+                f"temperatures must be finite and >= 0 (0 = greedy decoding); got {bad}. "
+                "Use 0 or a positive value."
+            )
+        return values
+
+    @field_validator("constitutions")
+    @classmethod
+    def _constitution_names(cls, values: list[Constitution]) -> list[Constitution]:
+        names = Counter(c.name for c in values)
+        repeated = sorted(name for name, n in names.items() if n > 1)
+        if repeated:
+            raise ValueError(
+                f"constitution names must be unique (they name the agents); {repeated} "
+                "appear more than once. Rename or remove the repeats."
+            )
+        return values
+
+    @model_validator(mode="after")
+    def _unique_agents(self) -> AgentGrid:
+        agents = Counter(self.agent_names())
+        clashes = sorted(name for name, n in agents.items() if n > 1)
+        if clashes:
+            raise ValueError(
+                f"every agent needs its own name, but {len(clashes)} name(s) are shared, e.g. "
+                f"{clashes[0]!r} (repeated or equal-looking values in models, temperatures or "
+                "seeds). Remove the repeats."
+            )
+        return self
+
+    def model_names(self) -> list[str]:
+        """The models as recorded: scripted agents are labelled ``scripted``."""
+        if self.backend == "scripted":
+            return ["scripted"] if self.models is None else [f"scripted:{m}" for m in self.models]
+        return self.models or [DEFAULT_MODEL]
+
+    def _grid(self) -> list[tuple[str, Constitution, float, int]]:
+        return list(
+            itertools.product(self.model_names(), self.constitutions, self.temperatures, self.seeds)
+        )
+
+    def agent_names(self, prefix: str = "") -> list[str]:
+        return [
+            f"{prefix}{model.split('/')[-1].removesuffix('.gguf')}|{constitution.name}"
+            f"|T{temperature:g}|s{seed}"
+            for model, constitution, temperature, seed in self._grid()
+        ]
+
     def specs(self, endpoint: EndpointSpec, prefix: str = "") -> list[AgentSpec]:
-        out = []
-        for model, constitution, temperature, seed in itertools.product(
-            self.models, self.constitutions, self.temperatures, self.seeds
-        ):
-            short = (
-                "scripted"
-                if self.backend == "scripted"
-                else model.split("/")[-1].removesuffix(".gguf")
+        return [
+            AgentSpec(
+                name=name,
+                backend=self.backend,
+                model=model,
+                base_url=endpoint.base_url,
+                api_key_env=endpoint.api_key_env,
+                constitution=constitution.prompt,
+                constitution_name=constitution.name,
+                temperature=temperature,
+                seed=seed,
+                max_tokens=self.max_tokens,
+                role=self.role,
+                accuracy=self.accuracy,
+                loading=self.loading,
             )
-            out.append(
-                AgentSpec(
-                    name=f"{prefix}{short}|{constitution.name}|T{temperature:g}|s{seed}",
-                    backend=self.backend,
-                    model=model,
-                    base_url=endpoint.base_url,
-                    api_key_env=endpoint.api_key_env,
-                    constitution=constitution.prompt,
-                    constitution_name=constitution.name,
-                    temperature=temperature,
-                    seed=seed,
-                    max_tokens=self.max_tokens,
-                    role=self.role,
-                    accuracy=self.accuracy,
-                    loading=self.loading,
-                )
+            for name, (model, constitution, temperature, seed) in zip(
+                self.agent_names(prefix), self._grid(), strict=True
             )
-        return out
+        ]
 
 
 class EndpointSpec(BaseModel):
@@ -100,7 +176,9 @@ class EndpointSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint (backend openai).")
-    api_key_env: str | None = Field(None, description="Variable holding the API key.")
+    api_key_env: str | None = Field(
+        None, description="Name of the environment variable holding the API key (never the key)."
+    )
     model_path: str | None = Field(None, description="GGUF file (backend local); default SmolLM2.")
     concurrency: int = Field(
         8, ge=1, description="Requests in flight per endpoint (the local backend uses 2)."
@@ -120,6 +198,18 @@ class EndpointSpec(BaseModel):
         description="Constrain multiple-choice answers to the option letters with a "
         "grammar (llama.cpp servers); auto = grammar for the local backend.",
     )
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _variable_name(cls, name: str | None) -> str | None:
+        if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            # Not echoed: a value that is not a variable name may be the key itself.
+            raise ValueError(
+                "api_key_env must be the name of an environment variable (letters, digits, "
+                'underscores), not the key itself; e.g. api_key_env = "MY_KEY" after '
+                "export MY_KEY=..."
+            )
+        return name
 
 
 class TaskSpec(BaseModel):
@@ -170,9 +260,35 @@ class ExperimentConfig(BaseModel):
     def _check(self) -> ExperimentConfig:
         if TOPOLOGIES[self.topology].needs_supervisors and self.supervisors is None:
             raise ValueError(f"topology {self.topology!r} needs a [supervisors] grid")
-        if self.agents.backend == "openai" and not self.endpoint.base_url:
+        backends = {
+            grid.backend
+            for grid in (self.agents, self.supervisors)
+            if grid is not None and grid.backend != "scripted"
+        }
+        if len(backends) > 1:
+            raise ValueError(
+                f"agents and supervisors use backends {sorted(backends)}, but an experiment has "
+                "one endpoint; give both grids the same backend (or make one 'scripted')."
+            )
+        if "openai" in backends and not self.endpoint.base_url:
             raise ValueError("backend 'openai' needs endpoint.base_url")
+        try:  # every rule of an agent, checked before anything runs
+            self.worker_specs()
+            self.supervisor_specs()
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise ValueError(
+                f"agent setting {'.'.join(map(str, first['loc']))}: {first['msg']}"
+            ) from None
         return self
+
+    @property
+    def model_backend(self) -> Literal["openai", "local"] | None:
+        """The backend of the calls that go to a model (None when every agent is scripted)."""
+        for grid in (self.agents, self.supervisors):
+            if grid is not None and grid.backend != "scripted":
+                return grid.backend
+        return None
 
     def worker_specs(self) -> list[AgentSpec]:
         return self.agents.specs(self.endpoint)

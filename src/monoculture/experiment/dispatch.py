@@ -1,18 +1,21 @@
 """Dispatch: serve the calls a topology plans. The cache answers what it has; the rest go
-to the endpoint (asyncio locally, or Ray tasks), identical requests once; every call is
-recorded in the ledger and counted for the progress bar.
+to the endpoint (asyncio locally, or Ray tasks), identical requests once, or to the scripted
+model; every call is recorded in the ledger, with the attempts it took, and counted for the
+progress bar. Scripted answers are cached like real ones, so a resumed run repeats none.
+The API key's value is redacted from everything stored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from monoculture.agents.http import CallError, ChatClient, RetryPolicy
+from monoculture.agents.http import CallFailure, CallResult, ChatClient, RetryPolicy, redact
 from monoculture.agents.local import LocalModelServer
 from monoculture.agents.spec import AgentSpec
 from monoculture.errors import InputError
@@ -26,6 +29,9 @@ from monoculture.experiment.store import Store, request_key
 from monoculture.topologies.protocol import Call, Outcome
 
 __all__ = ["Dispatcher", "Progress"]
+
+# Changing how scripted agents answer must change this, so cached answers are not reused.
+_SCRIPTED_IDENTITY = "scripted:v1"
 
 
 @dataclass
@@ -58,7 +64,7 @@ class Dispatcher:
         self.client: ChatClient | None = None
         endpoint = config.endpoint
         self.constrain = endpoint.constrain == "grammar" or (
-            endpoint.constrain == "auto" and config.agents.backend == "local"
+            endpoint.constrain == "auto" and config.model_backend == "local"
         )
         self.retry = RetryPolicy(max_attempts=endpoint.max_attempts, timeout=endpoint.timeout)
 
@@ -68,9 +74,32 @@ class Dispatcher:
             return f"local:{Path(path).name}"
         return f"{agent.backend}:{agent.base_url or ''}"
 
+    def key(self, call: Call, request: dict[str, Any]) -> str:
+        """The cache key of a call: its canonical request; for a scripted agent, also
+        everything its synthetic answer depends on (name, seed, item, round, peers)."""
+        if call.agent.backend != "scripted":
+            return request_key(self.identity(call.agent), request)
+        item = call.item
+        return request_key(
+            _SCRIPTED_IDENTITY,
+            {
+                "request": request,
+                "agent": call.agent.model_dump(),
+                "item": [item.id, item.question, item.answer, list(item.options or ())],
+                "round": call.round,
+                "kind": call.kind,
+                "judged_agent": call.judged_agent,
+                "peers": list(call.peers),
+            },
+        )
+
+    def _secret(self) -> str | None:
+        variable = self.config.endpoint.api_key_env
+        return os.environ.get(variable) if variable else None
+
     async def _base_url(self) -> str:
         endpoint = self.config.endpoint
-        if self.config.agents.backend == "local":
+        if self.config.model_backend == "local":
             if self.server is None:  # started only when the cache cannot serve a call
                 self.server = LocalModelServer(endpoint.model_path, parallel=endpoint.parallel)
                 self.server.__enter__()
@@ -82,7 +111,7 @@ class Dispatcher:
     async def _client(self) -> ChatClient:
         if self.client is None:
             endpoint = self.config.endpoint
-            local = self.config.agents.backend == "local"
+            local = self.config.model_backend == "local"
             self.client = ChatClient(
                 await self._base_url(),
                 api_key_env=endpoint.api_key_env,
@@ -108,19 +137,23 @@ class Dispatcher:
         self.progress.planned += len(calls)
         self.report(self.progress)
         requests = {call: build_request(call, constrain=self.constrain) for call in calls}
-        keys = {call: request_key(self.identity(call.agent), requests[call]) for call in calls}
-        cached = self.store.lookup(keys[c] for c in calls if c.agent.backend != "scripted")
+        keys = {call: self.key(call, requests[call]) for call in calls}
+        cached = self.store.lookup(keys.values())
         outcomes: dict[Call, Outcome] = {}
         ledger: list[dict[str, Any]] = []
+        scripted: dict[str, dict[str, Any]] = {}
         for call in calls:
-            if call.agent.backend == "scripted":
+            key = keys[call]
+            if key in cached:
+                response = cached[key]
+                outcomes[call] = outcome_from_response(call, response, "cached")
+                ledger.append(self._row(call, key, requests[call], response, "cached"))
+            elif call.agent.backend == "scripted":
                 response = scripted_response(call, call.peers)
                 outcomes[call] = outcome_from_response(call, response, "ok")
-                ledger.append(self._row(call, keys[call], requests[call], response, "ok"))
-            elif keys[call] in cached:
-                response = cached[keys[call]]
-                outcomes[call] = outcome_from_response(call, response, "cached")
-                ledger.append(self._row(call, keys[call], requests[call], response, "cached"))
+                ledger.append(self._row(call, key, requests[call], response, "ok", attempts=1))
+                scripted[key] = cached[key] = response  # a twin later in this step: cached
+        self.store.remember_all(scripted)
         self.store.record(ledger)
         self.progress.done += len(outcomes)
         self.progress.cached += sum(o.status == "cached" for o in outcomes.values())
@@ -175,7 +208,7 @@ class Dispatcher:
         attempts: int = 0,
         latency: float = 0.0,
     ) -> dict[str, Any]:
-        response = response or {}
+        response = redact(response or {}, self._secret())
         return {
             "run": self.run_id,
             "key": key,
@@ -186,7 +219,7 @@ class Dispatcher:
             "request": request,
             "response": response,
             "status": status,
-            "error": error,
+            "error": redact(error, self._secret()),
             "attempts": attempts,
             "latency": latency,
             "prompt_tokens": response.get("prompt_tokens", 0),
@@ -205,6 +238,7 @@ class Dispatcher:
         started: float,
     ) -> Outcome:
         latency = time.monotonic() - started
+        error = redact(error, self._secret())
         if response is None:
             self.store.record(
                 [self._row(call, key, request, None, "failed", error, attempts, latency)]
@@ -212,7 +246,7 @@ class Dispatcher:
             self.progress.failed += 1
             outcome = Outcome(call, None, None, "failed", error)
         else:
-            self.store.remember(key, response)
+            self.store.remember(key, redact(response, self._secret()))
             self.store.record(
                 [self._row(call, key, request, response, "ok", error, attempts, latency)]
             )
@@ -225,20 +259,8 @@ class Dispatcher:
     async def _send(self, call: Call, request: dict[str, Any], key: str) -> Outcome:
         started = time.monotonic()
         client = await self._client()
-        try:
-            result = await client.complete(request)
-        except CallError as error:
-            return self._finish(
-                call, key, request, None, str(error), self.retry.max_attempts, started
-            )
-        response = {
-            "text": result.text,
-            "top_logprobs": result.top_logprobs[:1],
-            "prompt_tokens": result.prompt_tokens,
-            "completion_tokens": result.completion_tokens,
-        }
-        errors = "; ".join(result.errors) or None
-        return self._finish(call, key, request, response, errors, len(result.errors) + 1, started)
+        response, error, attempts = _response_of(await client.attempt(request))
+        return self._finish(call, key, request, response, error, attempts, started)
 
     async def _send_ray(
         self, calls: list[Call], requests: dict[Call, dict[str, Any]], keys: dict[Call, str]
@@ -272,19 +294,22 @@ def _ray_call(
         async with ChatClient(
             base_url, api_key_env=api_key_env, retry=retry, concurrency=1
         ) as client:
-            try:
-                result = await client.complete(request)
-            except CallError as error:
-                return None, str(error), retry.max_attempts
-            return (
-                {
-                    "text": result.text,
-                    "top_logprobs": result.top_logprobs[:1],
-                    "prompt_tokens": result.prompt_tokens,
-                    "completion_tokens": result.completion_tokens,
-                },
-                "; ".join(result.errors) or None,
-                len(result.errors) + 1,
-            )
+            return _response_of(await client.attempt(request))
 
     return asyncio.run(call())
+
+
+def _response_of(
+    outcome: CallResult | CallFailure,
+) -> tuple[dict[str, Any] | None, str | None, int]:
+    """What is stored of an attempt: the response (None when it failed), the errors, and
+    the attempts actually made."""
+    if isinstance(outcome, CallFailure):
+        return None, outcome.message, outcome.attempts
+    response = {
+        "text": outcome.text,
+        "top_logprobs": outcome.top_logprobs[:1],
+        "prompt_tokens": outcome.prompt_tokens,
+        "completion_tokens": outcome.completion_tokens,
+    }
+    return response, "; ".join(outcome.errors) or None, outcome.attempts

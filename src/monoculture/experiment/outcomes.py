@@ -30,23 +30,30 @@ _LONG_COLUMNS = [
 
 
 def outcome_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:
-    """One row per call: who, what, round, kind, status, answer, gold, correct (NaN for a
-    failed call), the agent's settings, and the option probabilities (a list or None)."""
+    """One row per call, in the long table's column names: ``item_id``, ``agent``, round,
+    kind, status, error, ``answer``, ``gold``, ``correct`` (NaN for a failed call), the
+    item's family, the agent's settings, and the option probabilities (a list or None).
+
+    A judge's answer is yes or no about another agent's answer: its row has no gold and no
+    ``correct`` here (the oversight table scores judgements)."""
     rows = []
     for o in outcomes:
         agent, item = o.call.agent, o.call.item
-        gold = gold_answer(item)
+        judge = o.call.kind == "judge"
+        gold = None if judge else gold_answer(item)
+        scored = o.status != "failed" and not judge
         rows.append(
             {
+                "item_id": item.id,
                 "agent": agent.name,
-                "item": item.id,
                 "round": o.call.round,
                 "kind": o.call.kind,
                 "judged_agent": o.call.judged_agent,
                 "status": o.status,
+                "error": o.error,
                 "answer": o.answer,
                 "gold": gold,
-                "correct": float(o.answer == gold) if o.status != "failed" else float("nan"),
+                "correct": float(o.answer == gold) if scored else float("nan"),
                 "family": item.family,
                 "model": agent.model,
                 "constitution": agent.constitution_name,
@@ -64,7 +71,7 @@ def round_responses(table: pd.DataFrame, round_: int, source: str) -> Responses:
     and counted in the input summary."""
     rows = table[(table["kind"] == "answer") & (table["round"] == round_)]
     ok = rows[rows["status"] != "failed"]
-    long = ok.rename(columns={"item": "item_id"})[_LONG_COLUMNS]
+    long = ok[_LONG_COLUMNS]
     if long["probs"].isna().any() or not len(long):
         long = long.drop(columns=["probs"])
     failed = int((rows["status"] == "failed").sum())

@@ -4,13 +4,19 @@ each answer round.
 A re-run with the same configuration repeats no finished call: every answered request is in
 the cache, keyed by its canonical form, so a killed run continues where it stopped
 (``--resume``) and a finished one replays in seconds. Failed calls are recorded, left out of
-the responses with a count, and tried again on the next run. Writing the results to files
-is the command line's job (`monoculture.cli.run`).
+the responses with a count, and tried again on the next run.
+
+Everything that can be checked before the first call is (the configuration, the items, the
+executor, the API key's variable), before any file is written. A step in which every call
+fails stops the run with a `CallError` giving the first failure's cause: later steps could
+only fail the same way. Writing the results to files is the command line's job
+(`monoculture.cli.run`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,8 +25,10 @@ from typing import Literal
 
 import pandas as pd
 
+from monoculture.agents.http import api_key
 from monoculture.agents.spec import AgentSpec
 from monoculture.analysis import Analysis, analyze
+from monoculture.errors import CallError, InputError
 from monoculture.experiment.config import ExperimentConfig
 from monoculture.experiment.dispatch import Dispatcher, Progress
 from monoculture.experiment.outcomes import outcome_table, round_responses
@@ -75,10 +83,28 @@ def _repetition(items: list[Item], repetition: int) -> list[Item]:
     return [Item(f"{i.id}#{repetition}", i.question, i.answer, i.options, i.family) for i in items]
 
 
+def _stop_if_all_failed(
+    step: list[Outcome], number: int, repetition: int, config: ExperimentConfig, ledger: Path
+) -> None:
+    if not step or any(outcome.status != "failed" for outcome in step):
+        return
+    first = step[0]
+    where = f"step {number}" + (f" of repetition {repetition}" if config.repetitions > 1 else "")
+    raise CallError(
+        f"{config.name}: all {len(step)} calls of {where} failed, so the run stopped. "
+        f"First failure ({first.call.agent.name}, item {first.call.item.id}): {first.error}. "
+        f"The attempts are in {ledger}; fix the cause and run again with --resume (failed "
+        "calls are tried again)."
+    )
+
+
 async def _plan_and_run(
-    config: ExperimentConfig, topology: Topology, dispatcher: Dispatcher
+    config: ExperimentConfig,
+    items: list[Item],
+    topology: Topology,
+    dispatcher: Dispatcher,
+    ledger: Path,
 ) -> list[Outcome]:
-    items = _items(config)
     workers, supervisors = config.worker_specs(), config.supervisor_specs()
     outcomes: list[Outcome] = []
     for repetition in range(config.repetitions):
@@ -89,7 +115,9 @@ async def _plan_and_run(
         its = _repetition(items, repetition)
         history: list[list[Outcome]] = []
         while (calls := topology.next_calls(its, swarm, history)) is not None:
-            history.append(await dispatcher.run(calls))
+            step = await dispatcher.run(calls)
+            _stop_if_all_failed(step, len(history), repetition, config, ledger)
+            history.append(step)
         outcomes += [outcome for step in history for outcome in step]
     return outcomes
 
@@ -103,9 +131,25 @@ def run_experiment(
     progress: Callable[[Progress], None] | None = None,
 ) -> ExperimentResult:
     """Run ``config``: the ledger (and, unless ``cache`` names another file, the cache) go
-    under ``output``; the outcomes, responses and analyses are returned."""
-    output.mkdir(parents=True, exist_ok=True)
+    under ``output``; the outcomes, responses and analyses are returned.
+
+    Raises:
+        InputError: before anything is written, for an unknown executor, Ray missing, an
+            unset API key variable, or items that cannot be read or generated.
+        CallError: when every call of a step failed (the message gives the first cause).
+    """
+    if executor not in ("local", "ray"):
+        raise InputError(f"executor must be 'local' or 'ray'; got {executor!r}.")
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise InputError("executor 'ray' needs Ray: pip install ray, or use executor 'local'.")
+    if config.model_backend is not None:
+        try:
+            api_key(config.endpoint.api_key_env)
+        except CallError as error:
+            raise InputError(str(error)) from None
+    items = _items(config)
     topology = TOPOLOGIES[config.topology].from_config(config)
+    output.mkdir(parents=True, exist_ok=True)
     store = Store(cache or output / "cache.sqlite", output / "ledger.sqlite")
     state = Progress()
     dispatcher = Dispatcher(
@@ -114,7 +158,9 @@ def run_experiment(
 
     async def main() -> list[Outcome]:
         try:
-            return await _plan_and_run(config, topology, dispatcher)
+            return await _plan_and_run(
+                config, items, topology, dispatcher, output / "ledger.sqlite"
+            )
         finally:
             await dispatcher.close()
 

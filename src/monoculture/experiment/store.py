@@ -2,7 +2,8 @@
 
 Cache: canonical request hash -> response (JSON, never pickle). Ledger: every call and
 decision, appended: request (no keys: none are ever put in a request), response, status
-(``ok``, ``cached``, ``failed``), error, attempts, latency, tokens, time.
+(``ok``, ``cached``, ``failed``), error, attempts (the tries actually made; 0 for a call
+served from the cache), latency, tokens, time.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Store", "request_key"]
+from monoculture.errors import InputError
+
+__all__ = ["Store", "recorded_calls", "request_key"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, response TEXT NOT NULL, created REAL);
@@ -27,6 +31,26 @@ CREATE TABLE IF NOT EXISTS ledger (
 );
 CREATE INDEX IF NOT EXISTS ledger_key ON ledger (key);
 """
+
+
+def recorded_calls(ledger_path: Path) -> int:
+    """How many calls the ledger at ``ledger_path`` records (0 when there is none, or when a
+    run stopped before its first call)."""
+    if not ledger_path.exists():
+        return 0
+    try:
+        with closing(sqlite3.connect(ledger_path, timeout=30)) as connection:
+            tables = connection.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'ledger'"
+            ).fetchone()[0]
+            if not tables:
+                return 0
+            return int(connection.execute("SELECT COUNT(*) FROM ledger").fetchone()[0])
+    except sqlite3.DatabaseError as error:
+        raise InputError(
+            f"{ledger_path}: not a monoculture ledger ({error}); choose another -o folder or "
+            "move the file away."
+        ) from None
 
 
 def request_key(identity: str, request: dict[str, Any]) -> str:
@@ -80,6 +104,18 @@ class Store:
             "INSERT OR REPLACE INTO cache VALUES (?, ?, ?)",
             (key, json.dumps(response), time.time()),
         )
+
+    def remember_all(self, responses: dict[str, dict[str, Any]]) -> None:
+        """Cache several responses in one transaction."""
+        if not responses:
+            return
+        now = time.time()
+        self.cache.execute("BEGIN")
+        self.cache.executemany(
+            "INSERT OR REPLACE INTO cache VALUES (?, ?, ?)",
+            [(key, json.dumps(response), now) for key, response in responses.items()],
+        )
+        self.cache.execute("COMMIT")
 
     def record(self, rows: list[dict[str, Any]]) -> None:
         """Append ledger rows (one transaction)."""
