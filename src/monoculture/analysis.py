@@ -21,6 +21,7 @@ from monoculture.analysis_schema import AnalysisDocument, Interval, Summary
 from monoculture.errors import InputError, UndefinedMetricWarning
 from monoculture.metrics._arrays import label_counts
 from monoculture.metrics._bootstrap import Estimate, run_bootstrap
+from monoculture.metrics._independent_plurality import monte_carlo_se
 from monoculture.metrics._loudness import QUIET_AGREEMENT, aurc_of_curve
 from monoculture.metrics._validate import check_count, check_fraction
 from monoculture.responses import InputSummary, Responses
@@ -485,6 +486,7 @@ def _measure(
         plurality_accuracy=interval("plurality_accuracy"),
         quiet_failure_share=interval("quiet_failure_share"),
         plurality_accuracy_independent=interval("plurality_accuracy_independent"),
+        plurality_accuracy_independent_mc_se=monte_carlo_se(responses.n_agents),
         icc=interval("icc"),
         effective_agents=interval("effective_agents"),
         mean_same_wrong_independent=_clean(_same_wrong_independent(responses)),

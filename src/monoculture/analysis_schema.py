@@ -75,6 +75,11 @@ class Summary(BaseModel):
     plurality_accuracy_independent: Interval | None = Field(
         description="Plurality accuracy of independent agents with these accuracies."
     )
+    plurality_accuracy_independent_mc_se: float | None = Field(
+        default=None,
+        description="Upper bound on the Monte Carlo standard error of "
+        "plurality_accuracy_independent above 150 agents; null where it is exact.",
+    )
     icc: Interval | None = Field(description="ICC(3,1) of errors on complete items.")
     effective_agents: Interval | None = Field(description="n / (1 + (n - 1) icc).")
     mean_same_wrong_independent: float | None = Field(

@@ -35,6 +35,7 @@ from monoculture.metrics._voting import (
     _vote_options,
     independent_vote_item_probability,
     plurality_outcome,
+    vote_rates,
 )
 from monoculture.responses import Responses
 
@@ -228,12 +229,17 @@ def _summary_rows(
     n_vote, credit, n_wrong_vote, n_quiet = _weighted_sums(weights, vote).T
     out["plurality_accuracy"] = safe_divide(credit, n_vote)
     out["quiet_failure_share"] = safe_divide(n_quiet, n_wrong_vote)
-    has_any = n_scored > 0
+    # Same items and abstentions as the observed vote (see `independent_vote_accuracy`).
+    rates = vote_rates(responses, weights)
+    items = rates.scorable
     independent_vote = independent_vote_item_probability(
-        observed[has_any], acc, _vote_options(responses)[has_any]
+        observed[items],
+        np.nan_to_num(rates.right),
+        _vote_options(responses)[items],
+        None if rates.abstain is None else np.nan_to_num(rates.abstain),
     )
     out["plurality_accuracy_independent"] = safe_divide(
-        (weights[:, has_any] * independent_vote).sum(axis=1), weights[:, has_any].sum(axis=1)
+        (weights[:, items] * independent_vote).sum(axis=1), weights[:, items].sum(axis=1)
     )
 
     complete = observed.all(axis=1)
@@ -269,7 +275,7 @@ def _item_counts(responses: Responses, outcome: PluralityOutcome) -> dict[str, i
         "systemic_failure_rate": eligible,
         "systemic_failure_rate_independent": eligible,
         "plurality_accuracy": n_scorable,
-        "plurality_accuracy_independent": n_any,
+        "plurality_accuracy_independent": n_scorable,
         "quiet_failure_share": wrong,
         "icc": complete,
         "effective_agents": complete,

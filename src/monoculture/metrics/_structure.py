@@ -61,11 +61,36 @@ def _silhouette(distance: np.ndarray, labels: np.ndarray) -> float:
     return float(s.mean())
 
 
+_TIE_BREAK = 1e-9
+"""Size of the name-ordered nudge that decides tied merges (far below any real gap)."""
+
+
+def _average_linkage(distance: np.ndarray, names: list[str]) -> np.ndarray:
+    """scipy's average linkage, with tied merges decided by agent name.
+
+    Each distance is nudged by less than `_TIE_BREAK`, by a rule of the two names alone, so
+    that no two candidate merges tie; the merge heights reported are then recomputed from
+    the distances as given (the mean distance between the two merged clusters).
+    """
+    n = len(names)
+    rank = np.argsort(np.argsort(np.array(names, dtype=object)))
+    low, high = np.minimum.outer(rank, rank), np.maximum.outer(rank, rank)
+    nudged = distance + _TIE_BREAK * (low * n + high + 1) / (n * n + n)
+    np.fill_diagonal(nudged, 0.0)
+    linkage = hierarchy.linkage(squareform(nudged, checks=False), method="average")
+    members: list[list[int]] = [[k] for k in range(n)]
+    for row in linkage:
+        left, right = members[int(row[0])], members[int(row[1])]
+        row[2] = float(distance[np.ix_(left, right)].mean())
+        members.append(left + right)
+    return np.asarray(linkage)
+
+
 def cluster_agents(similarity: pd.DataFrame, *, n_clusters: int | None = None) -> AgentClusters:
     """Cluster agents from a similarity matrix such as `error_consistency` (NaN -> 0).
 
-    Average linkage on ``1 - similarity``; exact ties between pairs are merged in agent
-    order (scipy's rule), so with ties the partition can depend on that order.
+    Average linkage on ``1 - similarity``. Exact ties between candidate merges are broken
+    by agent name, not position, so the clusters do not depend on the order of the agents.
 
     Example:
         >>> sim = pd.DataFrame(
@@ -93,7 +118,7 @@ def cluster_agents(similarity: pd.DataFrame, *, n_clusters: int | None = None) -
         return AgentClusters(
             pd.Series(labels, index=names, name="cluster"), names, np.zeros((0, 4)), 1, float("nan")
         )
-    linkage = hierarchy.linkage(squareform(distance, checks=False), method="average")
+    linkage = _average_linkage(distance, names)
     order = hierarchy.leaves_list(linkage)
     if n_clusters is None:
         candidates = range(2, min(8, n - 1) + 1)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from monoculture.metrics._agents import agent_accuracies
-from monoculture.metrics._arrays import label_counts
+from monoculture.metrics._arrays import label_counts, safe_divide
 from monoculture.metrics._independent_plurality import independent_plurality_probability
 from monoculture.metrics._validate import (
     Seed,
@@ -126,38 +126,80 @@ def _vote_options(responses: Responses) -> np.ndarray:
 
 
 def independent_vote_item_probability(
-    observed: np.ndarray, accuracies: np.ndarray, n_options: np.ndarray
+    observed: np.ndarray,
+    right: np.ndarray,
+    n_options: np.ndarray,
+    abstain: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``(..., n_items)``: expected plurality credit per item for independent agents with
-    the given ``(..., n_agents)`` accuracies, over the agents scored on each item, their
-    errors spread uniformly over the item's ``n_options - 1`` wrong options.
+    """``(..., n_items)``: expected plurality credit per item for independent agents, right
+    with probabilities ``right`` and abstaining with ``abstain`` (``(..., n_agents)``), over
+    the agents scored on each item, their wrong votes spread uniformly over the item's
+    ``n_options - 1`` wrong options.
 
-    Items are grouped by (which agents were scored, number of options), one exact
-    computation per group.
+    Items are grouped by (which agents were scored, number of options), one computation per
+    group (exact up to `EXACT_LIMIT` agents).
     """
+    if observed.shape[0] == 0:
+        return np.zeros((*right.shape[:-1], 0))
     keys = np.column_stack([observed, n_options])
     groups, inverse = np.unique(keys, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    per_group = np.stack(
-        [
+    per_group = []
+    for group in groups:
+        who = group[:-1].astype(bool)
+        per_group.append(
             independent_plurality_probability(
-                accuracies[..., group[:-1].astype(bool)], int(group[-1])
+                right[..., who],
+                int(group[-1]),
+                None if abstain is None else abstain[..., who],
             )
-            for group in groups
-        ],
-        axis=-1,
-    )
-    return np.asarray(per_group[..., inverse])
+        )
+    return np.asarray(np.stack(per_group, axis=-1)[..., inverse])
+
+
+def vote_rates(responses: Responses, weights: np.ndarray | None = None) -> VoteRates:
+    """What the observed plurality vote counts, for the independence baseline to count the
+    same: the items it scores, and each agent's rates of a right vote and of no vote
+    (an unparsed answer) on them, over ``(n_rows, n_items)`` item ``weights`` (default 1)."""
+    n_scored = responses.observed.sum(axis=1)
+    if responses.answers is not None and responses.gold is not None:
+        scorable = (responses.gold >= 0) & (n_scored > 0)
+        unparsed = responses.observed & (responses.answers < 0)
+    else:  # a right/wrong majority: every scored agent votes
+        scorable = n_scored > 0
+        unparsed = np.zeros_like(responses.observed)
+    w = np.ones((1, responses.n_items)) if weights is None else np.asarray(weights, np.float64)
+    w = w * scorable
+    scored = w @ responses.observed.astype(np.float64)
+    right = safe_divide(w @ (responses.correct * responses.observed).astype(np.float64), scored)
+    abstain = safe_divide(w @ unparsed.astype(np.float64), scored)
+    if weights is None:
+        right, abstain = right[0], abstain[0]
+    has_abstention = bool(unparsed[scorable].any())
+    return VoteRates(scorable, right, abstain if has_abstention else None)
+
+
+@dataclass(frozen=True)
+class VoteRates:
+    """Items the vote scores, ``(..., n_agents)`` right-vote rates, and abstention rates
+    (``None`` when no scored agent ever abstains)."""
+
+    scorable: np.ndarray
+    right: np.ndarray
+    abstain: np.ndarray | None
 
 
 def independent_vote_accuracy(responses: Responses, *, complete_only: bool = False) -> float:
     """Plurality accuracy that independent agents with the same accuracies would reach.
 
-    Each item gets the exact probability that the gold answer wins the plurality (a fair
-    tie-break included) when each agent is right with its accuracy and otherwise picks one
-    of the item's wrong options uniformly at random. Without answers the vote is a
-    right/wrong majority (two options). NaN, with an `UndefinedMetricWarning`, when no item
-    is scored.
+    It models exactly what `plurality_accuracy` measures: the same items (gold known, some
+    agent scored) and the same abstentions (an unparsed answer casts no vote). Each scored
+    agent votes right, votes for one of the item's wrong options uniformly at random, or
+    abstains, with its own rates on those items; each item gets the probability that gold
+    wins the plurality (a fair tie-break included; no vote at all loses). Exact up to
+    `EXACT_LIMIT` agents, Monte Carlo above (standard error at most `monte_carlo_se`).
+    Without answers the vote is a right/wrong majority (two options). NaN, with an
+    `UndefinedMetricWarning`, when no item can be scored.
 
     Example:
         >>> from monoculture import Responses
@@ -166,13 +208,17 @@ def independent_vote_accuracy(responses: Responses, *, complete_only: bool = Fal
         0.84375
     """
     responses = prepare(responses, "independent_vote_accuracy", complete_only=complete_only)
-    acc = agent_accuracies(responses)
-    has_any = responses.observed.any(axis=1)
+    rates = vote_rates(responses)
+    items = rates.scorable
+    if not items.any():
+        return defined_or_warn(float("nan"), "independent_vote_accuracy", "no item can be scored")
     per_item = independent_vote_item_probability(
-        responses.observed[has_any], acc, _vote_options(responses)[has_any]
+        responses.observed[items],
+        np.nan_to_num(rates.right),
+        _vote_options(responses)[items],
+        None if rates.abstain is None else np.nan_to_num(rates.abstain),
     )
-    value = per_item.mean() if has_any.any() else float("nan")
-    return defined_or_warn(float(value), "independent_vote_accuracy", "no item is scored")
+    return float(per_item.mean())
 
 
 def _curve_sizes(n_agents: int, most: int = 40) -> list[int]:
@@ -226,7 +272,14 @@ def vote_accuracy_curve(
         items, agents = np.nonzero(codes >= 0)
         hot[items, codes[items, agents], agents] = 1.0
     best_single = float(np.max(acc[np.isfinite(acc)])) if np.isfinite(acc).any() else np.nan
-    options, option_counts = np.unique(_vote_options(responses), return_counts=True)
+    # The baseline counts what the vote counts: its items and its abstentions.
+    rates = vote_rates(responses)
+    right_rate = np.nan_to_num(rates.right)
+    abstain_rate = None if rates.abstain is None else np.nan_to_num(rates.abstain)
+    counted = _vote_options(responses)[rates.scorable]
+    options, option_counts = np.unique(
+        counted if len(counted) else _vote_options(responses), return_counts=True
+    )
     option_shares = dict(
         zip(options.tolist(), (option_counts / option_counts.sum()).tolist(), strict=True)
     )
@@ -245,7 +298,10 @@ def vote_accuracy_curve(
             credit = np.where(scored.T > 0, credit, np.nan)
         per_subset = _mean_of_finite(credit)
         independent = sum(
-            share * independent_plurality_probability(acc[subsets], k)
+            share
+            * independent_plurality_probability(
+                right_rate[subsets], k, None if abstain_rate is None else abstain_rate[subsets]
+            )
             for k, share in option_shares.items()
         )
         rows.append(
