@@ -189,7 +189,7 @@ def _compare(kind: str, before: Any, after: Any, agent_order: np.ndarray | None)
 
 
 @pytest.mark.parametrize("missing", [0.0, 0.15], ids=["complete", "with-gaps"])
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), n_agents=st.integers(3, 5), data=st.data())
 def test_metrics_are_invariant(
     missing: float, seed: int, n_agents: int, data: st.DataObject
