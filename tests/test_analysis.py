@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import cohen_kappa_score
 
 from monoculture import InputError, Responses, analyze, metrics
 from monoculture.analysis import analysis_memory_gb
 from monoculture.analysis_schema import SCHEMA_VERSION, AnalysisDocument, Interval
 from monoculture.synthetic import latent_swarm
+from tests.conftest import make_swarm
 
 REQUIRED_SUMMARY = [
     "n_items",
@@ -38,17 +42,97 @@ def result():  # type: ignore[no-untyped-def]
     )
 
 
+def _naive_summary(responses: Responses) -> dict[str, float]:
+    """The required summary figures from explicit loops over items and pairs, written from
+    their definitions (docs/analysis-json.md), not from the package's kernels."""
+    n_items, n_agents = responses.n_items, responses.n_agents
+    seen, right = responses.observed, responses.correct == 1
+    answers, gold = responses.answers, responses.gold
+    assert answers is not None
+    assert gold is not None
+    kappas, same_rates = [], []
+    for i, j in itertools.combinations(range(n_agents), 2):
+        shared = [x for x in range(n_items) if seen[x, i] and seen[x, j]]
+        a = [int(right[x, i]) for x in shared]
+        b = [int(right[x, j]) for x in shared]
+        if 0 < sum(a) < len(a) and 0 < sum(b) < len(b):
+            kappas.append(cohen_kappa_score(a, b))
+        both = [
+            x
+            for x in shared
+            if not right[x, i] and not right[x, j] and answers[x, i] >= 0 and answers[x, j] >= 0
+        ]
+        if both:
+            same_rates.append(np.mean([answers[x, i] == answers[x, j] for x in both]))
+    accuracy = [right[seen[:, a], a].mean() for a in range(n_agents)]
+    all_wrong, independent, credits, quiet, wrong_votes = 0, [], [], 0, 0
+    for x in range(n_items):
+        scored = [a for a in range(n_agents) if seen[x, a]]
+        if len(scored) >= 2:
+            all_wrong += all(not right[x, a] for a in scored)
+            independent.append(np.prod([1 - accuracy[a] for a in scored]))
+        if not scored:
+            continue
+        votes = Counter(int(answers[x, a]) for a in scored if answers[x, a] >= 0)
+        top = max(votes.values(), default=0)
+        winners = [label for label, count in votes.items() if count == top]
+        credit = 1 / len(winners) if gold[x] in winners else 0.0
+        credits.append(credit)
+        if credit == 0:
+            wrong_votes += 1
+            quiet += top / len(scored) >= 0.8
+    # ICC(3,1) of errors on complete items (Shrout & Fleiss 1979), from a two-way ANOVA.
+    complete = [x for x in range(n_items) if seen[x].all()]
+    y = np.array([[float(not right[x, a]) for a in range(n_agents)] for x in complete])
+    n, k = y.shape
+    grand = y.mean()
+    ss_items = k * sum((y[r].mean() - grand) ** 2 for r in range(n))
+    ss_agents = n * sum((y[:, c].mean() - grand) ** 2 for c in range(k))
+    ss_error = ((y - grand) ** 2).sum() - ss_items - ss_agents
+    ms_items, ms_error = ss_items / (n - 1), ss_error / ((n - 1) * (k - 1))
+    icc = (ms_items - ms_error) / (ms_items + (k - 1) * ms_error)
+    return {
+        "n_items": n_items,
+        "n_agents": n_agents,
+        "mean_error_consistency": float(np.mean(kappas)),
+        "mean_same_wrong": float(np.mean(same_rates)),
+        "systemic_failure_rate": all_wrong / len(independent),
+        "systemic_failure_rate_independent": float(np.mean(independent)),
+        "plurality_accuracy": float(np.mean(credits)),
+        "best_agent_accuracy": float(max(accuracy)),
+        "icc": float(icc),
+        # Kish's design effect, never more than n agents (ICC <= 0 counts as 0).
+        "effective_agents": n_agents / (1 + (n_agents - 1) * max(icc, 0.0)),
+        "quiet_failure_share": quiet / wrong_votes,
+    }
+
+
 def test_summary_has_every_required_key(result) -> None:  # type: ignore[no-untyped-def]
-    for key in REQUIRED_SUMMARY:
-        entry = getattr(result.summary, key)
-        if isinstance(entry, Interval):
-            assert entry.ci_low <= entry.value <= entry.ci_high, key
-            assert entry.n is not None, key
-            assert 0 < entry.n <= 400, key
-            assert entry.method is not None
-            assert "100 resamples" in entry.method, key
-        else:
-            assert isinstance(entry, int), key
+    # Catches a summary figure that has the right key and a plausible interval but the
+    # wrong value (pairs counted on all items instead of shared ones, the systemic rate
+    # over items scored by fewer than 2 agents, a vote ignoring unparsed answers, ICC on
+    # incomplete items...): every value is checked against naive loops, on the complete
+    # fixture and on a swarm with missing cells and unparsed answers.
+    gappy = make_swarm(seed=3, n_items=120)
+    gappy_result = analyze(gappy, bootstrap=100, seed=1)
+    cases = [
+        (result, latent_swarm(n_agents=8, n_items=400, seed=2)),
+        (gappy_result, gappy),
+    ]
+    for analysis, responses in cases:
+        expected = _naive_summary(responses)
+        for key in REQUIRED_SUMMARY:
+            entry = getattr(analysis.summary, key)
+            if isinstance(entry, Interval):
+                assert entry.value == pytest.approx(expected[key], abs=1e-12), key
+                assert entry.ci_low <= entry.value <= entry.ci_high, key
+                assert entry.n is not None, key
+                assert 0 < entry.n <= responses.n_items, key
+                assert entry.method is not None
+                assert "100 resamples" in entry.method, key
+            else:
+                assert isinstance(entry, int), key
+                assert entry == expected[key], key
 
 
 def test_json_is_versioned_and_round_trips(result) -> None:  # type: ignore[no-untyped-def]
@@ -100,9 +184,31 @@ def test_correctness_only_input_works() -> None:
 
 
 def test_complete_only_restricts_items() -> None:
-    swarm = latent_swarm(n_agents=4, n_items=100, seed=1)
-    out = analyze(swarm.select(items=np.arange(100)), bootstrap=0, complete_only=True)
-    assert out.summary.n_items == 100
+    # Catches complete_only being ignored (the old test used data without missing cells,
+    # so it passed either way) or applied to some figures only: with 10 % missing cells,
+    # 5 agents leave about 59 % of the items complete, and every figure must then equal the
+    # analysis of those items alone, found here by a loop.
+    swarm = make_swarm(seed=5, n_items=200, missing=0.1)
+    complete = [x for x in range(swarm.n_items) if swarm.observed[x].all()]
+    assert 0 < len(complete) < swarm.n_items
+    out = analyze(swarm, bootstrap=50, complete_only=True, seed=2)
+    subset = analyze(swarm.select(items=np.array(complete)), bootstrap=50, seed=2)
+    everything = analyze(swarm, bootstrap=50, seed=2)
+    assert out.summary.n_items == len(complete)
+    assert out.summary.n_complete_items == len(complete)
+    assert out.settings["complete_only"] is True
+    differs = False
+    for key in REQUIRED_SUMMARY:
+        entry = getattr(out.summary, key)
+        assert entry == getattr(subset.summary, key), key
+        differs |= entry != getattr(everything.summary, key)
+    assert differs  # the option changed something on these data
+    # One figure by hand: kappa of agents 0 and 1 on the complete items (scikit-learn).
+    a = swarm.correct[complete, 0].astype(int)
+    b = swarm.correct[complete, 1].astype(int)
+    assert out.pairwise["error_consistency"].iloc[0, 1] == pytest.approx(
+        cohen_kappa_score(a, b), abs=1e-12
+    )
 
 
 def test_bad_options_are_rejected() -> None:

@@ -53,25 +53,43 @@ def test_analyze_prints_the_verdict_and_writes_json(responses_file: Path, tmp_pa
 
 
 def test_custom_column_names(tmp_path: Path) -> None:
+    # Catches --item-col / --agent-col read but mapped wrongly (items taken as agents,
+    # rows dropped, agents renamed or reordered): the run on renamed columns must print and
+    # write exactly the figures of the run on the default column names.
     table = latent_swarm(n_agents=3, n_items=50, seed=1).to_long()
-    table = table.rename(columns={"item_id": "question", "agent": "model"})
-    path = tmp_path / "renamed.jsonl"
-    table.to_json(path, orient="records", lines=True)
+    default = tmp_path / "default.csv"
+    table.to_csv(default, index=False)
+    renamed = tmp_path / "renamed.jsonl"
+    table.rename(columns={"item_id": "question", "agent": "model"}).to_json(
+        renamed, orient="records", lines=True
+    )
+    options = ["--bootstrap", "50", "--no-progress"]
+    base = runner.invoke(
+        app, ["analyze", str(default), "--json", str(tmp_path / "a.json"), *options]
+    )
     result = runner.invoke(
         app,
         [
             "analyze",
-            str(path),
+            str(renamed),
             "--item-col",
             "question",
             "--agent-col",
             "model",
-            "--bootstrap",
-            "0",
-            "--no-progress",
+            "--json",
+            str(tmp_path / "b.json"),
+            *options,
         ],
     )
+    assert base.exit_code == 0, base.output
     assert result.exit_code == 0, result.output
+    assert "Used 150 of 150 rows: 50 items x 3 agents" in result.output
+    assert result.output.replace("b.json", "a.json") == base.output
+    expected = json.loads((tmp_path / "a.json").read_text())
+    document = json.loads((tmp_path / "b.json").read_text())
+    assert document["input"].pop("source") == str(renamed)
+    assert expected["input"].pop("source") == str(default)
+    assert document == expected
 
 
 @pytest.mark.parametrize(

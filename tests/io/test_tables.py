@@ -42,23 +42,33 @@ def test_every_file_format_reads_the_same(tmp_path: Path, suffix: str) -> None:
 
 
 def test_probabilities_as_json_lists_and_as_columns(tmp_path: Path) -> None:
-    table = LONG.iloc[:3].copy()
-    table["probs"] = [
-        json.dumps(p) for p in ([0.7, 0.1, 0.1, 0.1], [0.2, 0.6, 0.1, 0.1], [0.5, 0.5, 0.0, 0.0])
-    ]
-    r = Responses.from_long(table)
-    assert r.probs is not None
-    assert r.probs.shape == (1, 3, 4)
+    # Catches probabilities attached to the wrong agent or option (rows reordered, columns
+    # prob_<label> matched to labels by position, lists read against a sorted vocabulary):
+    # the values, not just the shape, must come back in the cell they were written in. The
+    # old column case also gave every row the first row's probabilities.
+    given = {
+        "a": [0.7, 0.1, 0.1, 0.1],
+        "b": [0.2, 0.6, 0.15, 0.05],
+        "c": [0.5, 0.0, 0.2, 0.3],
+    }
+    table = LONG.iloc[:3].copy()  # item 1, agents a, b, c
+    table["probs"] = [json.dumps(given[agent]) for agent in table["agent"]]
     columns = LONG.iloc[:3].copy()
     for k, label in enumerate("ABCD"):
-        columns[f"prob_{label}"] = [
-            [0.7, 0.1, 0.1, 0.1],
-            [0.2, 0.6, 0.1, 0.1],
-            [0.5, 0.5, 0.0, 0.0],
-        ][0][k]
-    r2 = Responses.from_long(columns)
-    assert r2.probs is not None
-    assert r2.probs.shape[2] == 4
+        columns[f"prob_{label}"] = [given[agent][k] for agent in columns["agent"]]
+    # Columns written in another order than the labels, rows in another order than agents.
+    columns = columns[[*LONG.columns, "prob_C", "prob_A", "prob_D", "prob_B"]].iloc[::-1]
+    for r in (Responses.from_long(table), Responses.from_long(columns)):
+        assert r.probs is not None
+        assert r.probs.shape == (1, 3, 4)
+        assert sorted(r.labels) == ["A", "B", "C", "D"]
+        for position, agent in enumerate(r.agents):
+            by_label = dict(zip(r.labels, r.probs[0, position], strict=True))
+            assert [by_label[label] for label in "ABCD"] == given[str(agent)], agent
+        # The answers still point at the labels they name (A, B, A for agents a, b, c).
+        assert r.answers is not None
+        written = {"a": "A", "b": "B", "c": "A"}
+        assert [r.labels[code] for code in r.answers[0]] == [written[str(a)] for a in r.agents]
 
 
 def test_agent_table_is_merged_and_mismatches_noted(tmp_path: Path) -> None:

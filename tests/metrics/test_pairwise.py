@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import optimize
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import cohens_kappa
 
@@ -46,8 +47,44 @@ def test_hand_worked_kappa() -> None:
     assert low.iloc[0, 1] == pytest.approx(-0.5)
 
 
+def _kappa_range_by_enumeration(n: int, wrong_i: int, wrong_j: int) -> tuple[float, float]:
+    """Least and greatest kappa over every 2 x 2 table of n items with these margins: the
+    both-wrong count d runs over max(0, wrong_i + wrong_j - n)..min(wrong_i, wrong_j)."""
+    p_i, p_j = 1 - wrong_i / n, 1 - wrong_j / n
+    chance = p_i * p_j + (1 - p_i) * (1 - p_j)
+    if chance == 1:
+        return np.nan, np.nan
+    kappas = [
+        ((n - wrong_i - wrong_j + 2 * d) / n - chance) / (1 - chance)
+        for d in range(max(0, wrong_i + wrong_j - n), min(wrong_i, wrong_j) + 1)
+    ]
+    return min(kappas), max(kappas)
+
+
+def _copy_probability_by_root_finding(p_i: float, p_j: float, agreement: float) -> float:
+    """The copy probability c at which the copy model reproduces the observed agreement,
+    found numerically from the model's definition (not the closed form): the less accurate
+    agent copies the more accurate one's outcome with probability c, and otherwise answers
+    on its own with the accuracy p_own that keeps its marginal, p_copier = c p_source +
+    (1 - c) p_own. Agreement(c) = c + (1 - c) [p_source p_own + (1 - p_source)(1 - p_own)],
+    continued analytically for c < 0 (agreement below chance)."""
+    source, copier = max(p_i, p_j), min(p_i, p_j)
+    if source in (0.0, 1.0):
+        return np.nan  # the source never varies: copying it cannot be told apart
+
+    def excess(c: float) -> float:
+        own = (copier - c * source) / (1 - c)
+        return c + (1 - c) * (source * own + (1 - source) * (1 - own)) - agreement
+
+    upper = 1 - 1e-9
+    if excess(upper) <= 0:
+        return 1.0
+    return float(optimize.brentq(excess, -1e6, upper, xtol=1e-15, rtol=1e-15, maxiter=500))
+
+
 def _naive(responses: Responses) -> dict[str, np.ndarray]:
-    """Every pairwise metric from explicit loops over pairs and items."""
+    """Every pairwise metric from explicit loops over pairs and items; the kappa bounds by
+    enumerating tables and the copy probability by root-finding on the copy model."""
     n = responses.n_agents
     out = {
         name: np.full((n, n), np.nan)
@@ -79,8 +116,6 @@ def _naive(responses: Responses) -> dict[str, np.ndarray]:
                     both_answered += 1
                     same += ai == aj
             pi, pj = 1 - a / nn, 1 - b / nn
-            exp = pi * pj + (1 - pi) * (1 - pj)
-            kappa = ((nn - a - b + 2 * d) / nn - exp) / (1 - exp)
             out["double_fault"][i, j] = d / nn
             out["conditional_failure"][i, j] = d / a if a else np.nan
             rr = nn - a - b + d
@@ -88,10 +123,13 @@ def _naive(responses: Responses) -> dict[str, np.ndarray]:
             out["yules_q"][i, j] = (d * rr - (a - d) * (b - d)) / den if den else np.nan
             sp = a * (nn - a) * b * (nn - b)
             out["error_phi"][i, j] = (d * nn - a * b) / np.sqrt(sp) if sp else np.nan
-            out["kappa_max"][i, j] = (min(pi, pj) + min(1 - pi, 1 - pj) - exp) / (1 - exp)
-            out["kappa_min"][i, j] = (1 - min(pi, 1 - pj) - min(1 - pi, pj) - exp) / (1 - exp)
-            src = max(pi, pj)
-            out["copy_probability"][i, j] = kappa * (1 - exp) / (1 - src**2 - (1 - src) ** 2)
+            low, high = _kappa_range_by_enumeration(nn, int(a), int(b))
+            out["kappa_min"][i, j], out["kappa_max"][i, j] = low, high
+            exp = pi * pj + (1 - pi) * (1 - pj)
+            if exp < 1:  # kappa defined
+                out["copy_probability"][i, j] = _copy_probability_by_root_finding(
+                    pi, pj, (nn - a - b + 2 * d) / nn
+                )
             out["same_wrong_rate"][i, j] = same / both_answered if both_answered else np.nan
             if i != j:
                 a_ij, b_ij = _shared(responses, i, j)
@@ -103,6 +141,9 @@ def _naive(responses: Responses) -> dict[str, np.ndarray]:
 
 
 def test_all_pairwise_matrices_match_naive_loops(swarm: Responses) -> None:
+    # Catches kappa bounds or copy probabilities off their definitions (a bound from the
+    # wrong pairing of margins, the copy source taken as the less accurate agent): the
+    # references enumerate the feasible tables and solve the copy model numerically.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         fast = metrics.pairwise_metrics(swarm)
@@ -162,11 +203,32 @@ def test_undefined_kappa_is_nan_with_a_warning() -> None:
     assert kappa.iloc[0, 2] == pytest.approx(0.0, abs=1e-12)
 
 
-def test_copy_probability_recovers_a_copying_agent() -> None:
+@pytest.mark.parametrize(
+    ("source_accuracy", "own_accuracy"),
+    [(0.7, 0.7), (0.8, 0.55)],
+    ids=["equal-accuracies", "unequal-accuracies"],
+)
+def test_copy_probability_recovers_a_copying_agent(
+    source_accuracy: float, own_accuracy: float
+) -> None:
+    # Catches a copy probability that is only kappa under another name, or that takes the
+    # less accurate agent as the source: with accuracies 0.8 and 0.65 (0.4 * 0.8 + 0.6 *
+    # 0.55) the population kappa is 0.312 and the wrong source gives 0.281, against the
+    # planted 0.4. With equal accuracies copy probability and kappa coincide.
     rng = np.random.default_rng(4)
-    source = (rng.random(20000) < 0.7).astype(float)
-    independent = (rng.random(20000) < 0.7).astype(float)
-    copier = np.where(rng.random(20000) < 0.4, source, independent)
-    r = Responses.from_arrays(correct=np.column_stack([source, copier]))
-    assert metrics.copy_probability(r).iloc[0, 1] == pytest.approx(0.4, abs=0.02)
-    assert metrics.error_consistency_pvalue(r).iloc[0, 1] < 1e-100
+    planted, n_sets, n_items = 0.4, 40, 5000
+    estimates, kappas = [], []
+    for _ in range(n_sets):
+        source = (rng.random(n_items) < source_accuracy).astype(float)
+        own = (rng.random(n_items) < own_accuracy).astype(float)
+        copier = np.where(rng.random(n_items) < planted, source, own)
+        r = Responses.from_arrays(correct=np.column_stack([source, copier]))
+        estimates.append(metrics.copy_probability(r).iloc[0, 1])
+        kappas.append(metrics.error_consistency(r).iloc[0, 1])
+        assert metrics.error_consistency_pvalue(r).iloc[0, 1] < 1e-50
+    # SE of the mean over 40 independent data sets, from their spread (about 0.002); 4 SE.
+    standard_error = np.std(estimates, ddof=1) / np.sqrt(n_sets)
+    assert abs(np.mean(estimates) - planted) < 4 * standard_error, np.mean(estimates)
+    if source_accuracy != own_accuracy:
+        # The case that tells copying from kappa apart: kappa is well below 0.4.
+        assert np.mean(kappas) < planted - 20 * standard_error

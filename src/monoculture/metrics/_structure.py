@@ -12,7 +12,7 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
 from monoculture.errors import InputError
-from monoculture.metrics._validate import Seed, check_count, make_rng
+from monoculture.metrics._validate import Seed, check_count, make_rng, warn_undefined_because
 
 __all__ = ["AgentClusters", "attribute_association", "cluster_agents"]
 
@@ -194,6 +194,13 @@ def attribute_association(
         else:
             codes, _ = pd.factorize(raw)
             row = _categorical_association(codes, perms, upper_i, upper_j, pair_values)
+        if np.isnan(row["p_value"]):
+            warn_undefined_because(
+                "attribute_association",
+                f"for attribute {str(column)!r} no pair of agents shares a value"
+                if not is_numeric
+                else f"attribute {str(column)!r} does not vary with the similarity",
+            )
         rows.append(
             {"attribute": str(column), "kind": "numeric" if is_numeric else "categorical", **row}
         )
@@ -220,6 +227,15 @@ def _in_chunks(function: Any, perms: np.ndarray, n_pairs: int) -> tuple[np.ndarr
     return tuple(np.concatenate([part[k] for part in parts]) for k in range(len(parts[0])))
 
 
+def _permutation_p_value(observed: float, null: np.ndarray) -> float:
+    """Two-sided permutation p-value, ``(1 + #|null| >= |observed|) / (1 + #null)``; NaN
+    when the observed figure is undefined (e.g. an attribute no two agents share), since
+    nothing is then as extreme as it."""
+    if not np.isfinite(observed):
+        return float("nan")
+    return float((1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1 + len(null)))
+
+
 def _categorical_association(
     codes: np.ndarray,
     perms: np.ndarray,
@@ -244,7 +260,7 @@ def _categorical_association(
     )
     observed = mean_shared - mean_other
     null = null_shared - null_other
-    p_value = (1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1 + len(perms))
+    p_value = _permutation_p_value(observed, null)
     return {
         "n_pairs": int(n_pairs),
         "mean_shared": float(mean_shared),
@@ -277,7 +293,7 @@ def _numeric_association(
 
     observed = float(correlation(x))
     (null,) = _in_chunks(lambda block: (correlation(x[block]),), perms, len(upper_i))
-    p_value = (1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1 + len(perms))
+    p_value = _permutation_p_value(observed, null)
     n_pairs = int((np.isfinite(x[upper_i]) & np.isfinite(x[upper_j])).sum())
     return {
         "n_pairs": n_pairs,
