@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,8 @@ def _run(tmp_path: Path, toml: str, *args: str) -> tuple[int, str, str]:
 
 
 def _ledger(path: Path) -> list[tuple[str, int, str | None]]:
-    with sqlite3.connect(path / "ledger.sqlite") as ledger:
+    # closing(): a connection's own `with` commits but does not close it.
+    with closing(sqlite3.connect(path / "ledger.sqlite")) as ledger:
         return list(ledger.execute("SELECT status, attempts, error FROM ledger"))
 
 
