@@ -109,7 +109,8 @@ def aurc(responses: Responses, *, complete_only: bool = False) -> float:
         >>> round(aurc(r), 4)  # 2/3 * 1/2 + 1/3 * 2/3
         0.5556
     """
+    responses = prepare(responses, "aurc", complete_only=complete_only)
     with warnings.catch_warnings():  # one warning, naming aurc, when undefined
         warnings.simplefilter("ignore", UndefinedMetricWarning)
-        curve = risk_coverage_curve(responses, complete_only=complete_only)
+        curve = risk_coverage_curve(responses)
     return defined_or_warn(aurc_of_curve(curve), "aurc", "no item can be scored (gold unknown)")
