@@ -13,6 +13,22 @@ from monoculture import Responses
 SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 MMLU = SHARED_DATA / "mmlu-pro"
 
+# A small long table used by the reader tests: 3 items x 3 agents with one missing cell, one
+# unparsed answer, an item attribute (category), an agent attribute (family) and a per-cell
+# column (latency). Tests copy it before changing it.
+LONG = pd.DataFrame(
+    {
+        "item_id": [1, 1, 1, 2, 2, 2, 3, 3],
+        "agent": ["a", "b", "c", "a", "b", "c", "a", "b"],
+        "answer": ["A", "B", "A", "C", None, "C", "B", "B"],
+        "gold": ["A", "A", "A", "C", "C", "C", "D", "D"],
+        "category": ["x", "x", "x", "y", "y", "y", "x", "x"],
+        "family": ["f", "g", "f", "f", "g", "f", "f", "g"],
+        "latency": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+    }
+)
+
+
 requires_mmlu = pytest.mark.skipif(
     not (MMLU / "responses.csv.gz").is_file(),
     reason="../shared/data/mmlu-pro is absent (a clone without the shared data folder)",

@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from monoculture import InputError, Responses
-
-LONG = pd.DataFrame(
-    {
-        "item_id": [1, 1, 1, 2, 2, 2, 3, 3],
-        "agent": ["a", "b", "c", "a", "b", "c", "a", "b"],
-        "answer": ["A", "B", "A", "C", None, "C", "B", "B"],
-        "gold": ["A", "A", "A", "C", "C", "C", "D", "D"],
-        "category": ["x", "x", "x", "y", "y", "y", "x", "x"],
-        "family": ["f", "g", "f", "f", "g", "f", "f", "g"],
-        "latency": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
-    }
-)
+from tests.conftest import LONG
 
 
 def test_arrays_are_read_only() -> None:

@@ -11,18 +11,7 @@ import pytest
 
 from monoculture import InputError, Responses, metrics
 from monoculture.io import read_responses
-
-LONG = pd.DataFrame(
-    {
-        "item_id": [1, 1, 1, 2, 2, 2, 3, 3],
-        "agent": ["a", "b", "c", "a", "b", "c", "a", "b"],
-        "answer": ["A", "B", "A", "C", None, "C", "B", "B"],
-        "gold": ["A", "A", "A", "C", "C", "C", "D", "D"],
-        "category": ["x", "x", "x", "y", "y", "y", "x", "x"],
-        "family": ["f", "g", "f", "f", "g", "f", "f", "g"],
-        "latency": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
-    }
-)
+from tests.conftest import LONG
 
 
 def test_from_long_derives_correctness_and_sorts_columns_into_attributes() -> None:
