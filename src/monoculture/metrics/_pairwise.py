@@ -231,6 +231,7 @@ def normalized_error_consistency(
 ) -> pd.DataFrame:
     """Error consistency divided by its bound: ``kappa / kappa_max`` when ``kappa >= 0``,
     ``kappa / |kappa_min|`` otherwise, so 1 means as consistent as the accuracies allow.
+
     Example:
         >>> from monoculture import Responses
         >>> m = normalized_error_consistency(Responses.from_arrays(correct=_EXAMPLE))
@@ -244,6 +245,7 @@ def normalized_error_consistency(
 def error_consistency_pvalue(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
     """Two-sided p-value of each pair's error consistency against independent agents with
     the same accuracies (z-test with the null variance of Fleiss, Cohen & Everitt 1969).
+
     Example:
         >>> from monoculture import Responses
         >>> p = error_consistency_pvalue(Responses.from_arrays(correct=_EXAMPLE))
@@ -271,6 +273,7 @@ def copy_probability(responses: Responses, *, complete_only: bool = False) -> pd
 
 def double_fault(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
     """Share of shared items on which both agents are wrong (Giacinto & Roli, 2001).
+
     Example:
         >>> from monoculture import Responses
         >>> round(float(double_fault(Responses.from_arrays(correct=_EXAMPLE)).iloc[0, 1]), 4)
@@ -282,6 +285,7 @@ def double_fault(responses: Responses, *, complete_only: bool = False) -> pd.Dat
 
 def conditional_failure(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
     """``P(column agent wrong | row agent wrong)`` on shared items; not symmetric.
+
     Example:
         >>> from monoculture import Responses
         >>> round(float(conditional_failure(Responses.from_arrays(correct=_EXAMPLE)).iloc[0, 1]), 4)
@@ -295,6 +299,7 @@ def conditional_failure(responses: Responses, *, complete_only: bool = False) ->
 
 def yules_q(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
     """Yule's Q of the 2 x 2 table of errors (Kuncheva & Whitaker, 2003).
+
     Example:
         >>> from monoculture import Responses
         >>> float(yules_q(Responses.from_arrays(correct=_EXAMPLE)).iloc[0, 1])  # (4-1)/(4+1)
@@ -306,6 +311,7 @@ def yules_q(responses: Responses, *, complete_only: bool = False) -> pd.DataFram
 
 def error_phi(responses: Responses, *, complete_only: bool = False) -> pd.DataFrame:
     """Pearson (phi) correlation of the two agents' error indicators on shared items.
+
     Example:
         >>> from monoculture import Responses
         >>> round(float(error_phi(Responses.from_arrays(correct=_EXAMPLE)).iloc[0, 1]), 4)
