@@ -13,8 +13,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-# name: (module, function, the line `monoculture --help` shows; a test checks that it is
-# the first line of the function's docstring)
+# name: (module, function or typer.Typer with subcommands, the line `monoculture --help`
+# shows; a test checks that it is the first line of the command's help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "analyze": (
         "monoculture.cli.analyze",
@@ -40,14 +40,25 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def load_command(name: str) -> TyperCommand:
-    """Import the command ``name`` and build its click command (help, options, callback)."""
-    module, function, _ = COMMANDS[name]
+def load_command(name: str) -> TyperCommand | TyperGroup:
+    """Import the command ``name`` and build its click command (help, options, callback).
+
+    The attribute named in `COMMANDS` is a function (one command) or a `typer.Typer` (a
+    command with subcommands, such as ``monoculture ledger verify``).
+    """
+    module, attribute, _ = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    if isinstance(target, typer.Typer):
+        group = typer.main.get_command(target)
+        if not isinstance(group, TyperGroup):
+            raise TypeError(f"{module}.{attribute} has no subcommands.")
+        group.name = name
+        return group
     single = typer.Typer(add_completion=False, rich_markup_mode=None)
-    single.command(name)(getattr(importlib.import_module(module), function))
+    single.command(name)(target)
     command = typer.main.get_command(single)
     if not isinstance(command, TyperCommand):  # one command and no callback: never a group
-        raise TypeError(f"{module}.{function} did not build a single command.")
+        raise TypeError(f"{module}.{attribute} did not build a single command.")
     command.name = name
     return command
 
