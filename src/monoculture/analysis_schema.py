@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -198,6 +198,11 @@ class AnalysisDocument(BaseModel):
     )
     systemic_items: list[dict[str, object]] = Field(
         description="Items failed by the largest share of agents, with the top wrong answer."
+    )
+    aggregation: dict[str, Any] | None = Field(
+        default=None,
+        description="Held-out comparison of aggregators (`monoculture aggregate --json` "
+        "without the fitted parameters), when one was run: split, methods, dissent.",
     )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

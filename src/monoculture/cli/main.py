@@ -32,6 +32,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "simulate_command",
         "Run a grid of simulations; write runs.parquet, steps.parquet and figures.",
     ),
+    "aggregate": (
+        "monoculture.cli.aggregate",
+        "aggregate_command",
+        "Compare aggregators (votes, Dawid-Skene, correlation-aware rules) on held-out items.",
+    ),
+    "select": (
+        "monoculture.cli.aggregate",
+        "select_command",
+        "Choose k agents for diversity and compare them with the k most accurate.",
+    ),
     "run": (
         "monoculture.cli.run",
         "run_command",

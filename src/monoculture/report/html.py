@@ -583,6 +583,12 @@ def render_html(document: AnalysisDocument) -> str:
         _numeric_attributes(doc),
     )
 
+    if doc.aggregation is not None:
+        from monoculture.report.aggregation import aggregation_figure, aggregation_section
+
+        figures["fig-aggregation"] = aggregation_figure(doc.aggregation)
+        sections.append(aggregation_section(doc.aggregation, "fig-aggregation"))
+
     agent_rows = list(doc.agents)
     agent_columns = list(agent_rows[0].keys()) if agent_rows else []
     item_rows = list(doc.systemic_items)
@@ -648,6 +654,31 @@ marks a shared misconception rather than scattered guessing.</p>
 </body></html>
 """
     return page
+
+
+def render_aggregation_page(comparison: dict[str, Any]) -> str:
+    """A self-contained page with the aggregator comparison alone (``aggregate --html``)."""
+    from plotly.offline import get_plotlyjs
+
+    from monoculture.report.aggregation import aggregation_figure, aggregation_section
+
+    source = html.escape(str(comparison["split"].get("source", "")))
+    figures = {"fig-aggregation": aggregation_figure(comparison)}
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>monoculture aggregation: {source}</title>
+<style>{_STYLE}</style>
+<script>{get_plotlyjs()}</script>
+</head><body><main>
+<h1>Aggregators compared</h1>
+<p class="note">{source}: {comparison["split"]["n_agents"]} agents.</p>
+{aggregation_section(comparison, "fig-aggregation")}
+</main>
+<script type="application/json" id="figure-data">{_json_for_script(figures)}</script>
+<script>{_SCRIPT}</script>
+</body></html>
+"""
 
 
 def _json_for_script(payload: Any) -> str:
