@@ -61,6 +61,24 @@ MIN_TRAINING_ITEMS = 10
 """Fewest training items with known gold a learning method is fitted on."""
 
 MAJORITY = 0.5
+
+
+def _json_ready(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` with every non-finite float as None (JSON has no NaN)."""
+    cleaned: dict[str, Any] = _cleaned(value)
+    return cleaned
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 QUIET = 0.8  # the same threshold as monoculture.metrics.QUIET_AGREEMENT
 
 
@@ -206,13 +224,17 @@ class AggregationComparison:
     fitted: tuple[Aggregator, ...] = field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "version": 1,
-            "split": self.split,
-            "methods": [m.to_dict() for m in self.methods],
-            "dissent": self.dissent,
-            "fitted": [a.to_dict() for a in self.fitted],
-        }
+        """The comparison as JSON-ready data (NaN as None); ``fitted`` holds each method's
+        parameters (`aggregator_from_dict` restores them)."""
+        return _json_ready(
+            {
+                "version": 1,
+                "split": self.split,
+                "methods": [m.to_dict() for m in self.methods],
+                "dissent": self.dissent,
+                "fitted": [a.to_dict() for a in self.fitted],
+            }
+        )
 
 
 def _check_methods(methods: Sequence[str], train: Responses) -> list[str]:
@@ -291,13 +313,15 @@ class SelectionComparison:
     rows: tuple[dict[str, Any], ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "version": 1,
-            "k": self.k,
-            "split": self.split,
-            "selection": self.selection.to_dict(),
-            "sets": list(self.rows),
-        }
+        return _json_ready(
+            {
+                "version": 1,
+                "k": self.k,
+                "split": self.split,
+                "selection": self.selection.to_dict(),
+                "sets": list(self.rows),
+            }
+        )
 
 
 def compare_selection(

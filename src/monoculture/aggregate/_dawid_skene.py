@@ -31,11 +31,21 @@ _EPS = 1e-10
 
 def answer_matrix(codes: np.ndarray, n_labels: int) -> sparse.csr_matrix:
     """``(n_items, n_agents * n_labels)`` one-hot answers: column ``a * K + l`` is 1 where
-    agent ``a`` answered label ``l``."""
-    items, agents = np.nonzero(codes >= 0)
-    columns = agents * n_labels + codes[items, agents]
-    shape = (codes.shape[0], codes.shape[1] * n_labels)
-    return sparse.csr_matrix((np.ones(len(items)), (items, columns)), shape=shape)
+    agent ``a`` answered label ``l``.
+
+    Built as CSR directly (row-major order of the answered cells is already sorted), with
+    32-bit indices where they fit: no COO copy, about 12 bytes per answer.
+    """
+    n_items, n_agents = codes.shape
+    index_type = np.int32 if n_agents * n_labels < 2**31 else np.int64
+    answered = codes >= 0
+    columns = np.arange(n_agents, dtype=index_type) * n_labels + codes.astype(index_type)
+    indices = columns[answered]
+    indptr = np.zeros(n_items + 1, dtype=np.int64)
+    np.cumsum(answered.sum(axis=1), out=indptr[1:])
+    data = np.ones(len(indices))
+    shape = (n_items, n_agents * n_labels)
+    return sparse.csr_matrix((data, indices, indptr), shape=shape)
 
 
 class DawidSkene(Aggregator):

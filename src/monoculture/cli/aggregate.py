@@ -115,7 +115,7 @@ def read_answers(
 
 def write_json(path: Path, payload: dict[str, Any], console: Console) -> None:
     try:
-        path.write_text(json.dumps(payload, indent=2, allow_nan=True) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     except OSError as error:
         raise InputError(f"--json {path}: cannot write: {error.strerror}.") from None
     print_plain(console, f"Wrote {path}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -108,6 +109,12 @@ def execute(
         console.print(table)
     if len(result.oversight):
         print_plain(console, result.oversight.to_string(index=False))
+    if result.aggregations:
+        from monoculture.report.aggregation import render_aggregation
+
+        last = max(result.aggregations)
+        console.rule(f"aggregators, round {last}")
+        render_aggregation(result.aggregations[last].to_dict(), console)
     for note in result.notes:
         print_plain(console, f"note: {note}")
     print_plain(
@@ -125,7 +132,9 @@ def write_run(result: ExperimentResult, output: Path) -> None:
       gold, correct, ...``; for debate, the answers after the last round), which
       ``monoculture analyze`` reads with no options;
     - ``calls.csv``: every call, one row each (round, kind, status, error, answer, ...);
-    - ``analysis-round-N.json`` and ``report-round-N.html`` for every answer round;
+    - ``analysis-round-N.json`` and ``report-round-N.html`` for every answer round, with
+      the aggregators' comparison when the experiment names aggregators (their fitted
+      parameters in ``aggregation-round-N.json``);
     - one CSV per topology table (``conformity.csv`` and ``oversight.csv`` are always
       written, maybe empty).
     """
@@ -139,8 +148,18 @@ def write_run(result: ExperimentResult, output: Path) -> None:
     calls = result.outcomes.drop(columns=["probs"], errors="ignore")
     calls.to_csv(output / "calls.csv", index=False)
     for round_, analysis in result.analyses.items():
-        (output / f"analysis-round-{round_}.json").write_text(analysis.to_json())
-        write_html(analysis.to_document(), output / f"report-round-{round_}.html")
+        document = analysis.to_document()
+        if round_ in result.aggregations:
+            comparison = result.aggregations[round_].to_dict()
+            (output / f"aggregation-round-{round_}.json").write_text(
+                json.dumps(comparison, indent=2, allow_nan=False)
+            )
+            comparison.pop("fitted")  # the parameters stay in aggregation-round-N.json
+            document = document.model_copy(update={"aggregation": comparison})
+        (output / f"analysis-round-{round_}.json").write_text(
+            json.dumps(document.model_dump(by_alias=True, mode="json"), indent=2, allow_nan=False)
+        )
+        write_html(document, output / f"report-round-{round_}.html")
     tables = {"conformity": result.conformity, "oversight": result.oversight, **result.tables}
     for name, table in tables.items():
         table.to_csv(output / f"{name}.csv", index=False)

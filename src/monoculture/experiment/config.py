@@ -244,6 +244,20 @@ class ExperimentConfig(BaseModel):
         None, ge=1, description="Re-ask without peers on only the first N items (all if unset)."
     )
     bootstrap: int = Field(1000, ge=0)
+    aggregators: list[str] = Field(
+        default_factory=list,
+        description="Aggregators that turn each answer round into the swarm's decision, "
+        "compared on held-out items (names of monoculture.aggregate.AGGREGATORS).",
+    )
+    aggregation_split: float = Field(
+        0.5, gt=0, lt=1, description="Share of the items the aggregators are fitted on."
+    )
+    predictions: bool = Field(
+        False,
+        description="Also ask every worker which option a randomly chosen other agent picked "
+        "(its option probabilities are its predicted shares): the input of the "
+        "surprisingly_popular aggregator.",
+    )
     tasks: TaskSpec = Field(default_factory=lambda: TaskSpec.model_validate({}))
     agents: AgentGrid = Field(default_factory=lambda: AgentGrid.model_validate({}))
     supervisors: AgentGrid | None = None
@@ -256,8 +270,30 @@ class ExperimentConfig(BaseModel):
             raise ValueError(f"unknown topology {name!r}; choose one of {sorted(TOPOLOGIES)}")
         return name
 
+    @field_validator("aggregators")
+    @classmethod
+    def _known_aggregators(cls, names: list[str]) -> list[str]:
+        from monoculture.aggregate import AGGREGATORS
+
+        unknown = [name for name in names if name not in AGGREGATORS]
+        if unknown:
+            raise ValueError(
+                f"unknown aggregator(s) {unknown}; choose from {', '.join(AGGREGATORS)}"
+            )
+        return list(dict.fromkeys(names))
+
     @model_validator(mode="after")
     def _check(self) -> ExperimentConfig:
+        if "surprisingly_popular" in self.aggregators and not self.predictions:
+            raise ValueError(
+                "aggregator 'surprisingly_popular' needs the agents' predictions of the others' "
+                "answers; set predictions = true"
+            )
+        if self.predictions and self.tasks.form != "choice" and not self.tasks.file:
+            raise ValueError(
+                "predictions = true asks which option others chose, so it needs "
+                'multiple-choice items; set [tasks] form = "choice"'
+            )
         if TOPOLOGIES[self.topology].needs_supervisors and self.supervisors is None:
             raise ValueError(f"topology {self.topology!r} needs a [supervisors] grid")
         backends = {

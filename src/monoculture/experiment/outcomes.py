@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import pandas as pd
@@ -35,13 +36,15 @@ def outcome_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:
     item's family, the agent's settings, and the option probabilities (a list or None).
 
     A judge's answer is yes or no about another agent's answer: its row has no gold and no
-    ``correct`` here (the oversight table scores judgements)."""
+    ``correct`` here (the oversight table scores judgements). A ``predict`` row (which
+    option did a random other agent pick?) has no ``correct`` either."""
     rows = []
     for o in outcomes:
         agent, item = o.call.agent, o.call.item
         judge = o.call.kind == "judge"
         gold = None if judge else gold_answer(item)
-        scored = o.status != "failed" and not judge
+        # A prediction of the others' answers is not itself right or wrong.
+        scored = o.status != "failed" and o.call.kind not in ("judge", "predict")
         rows.append(
             {
                 "item_id": item.id,
@@ -66,6 +69,26 @@ def outcome_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _with_predictions(long: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Add each agent's predicted shares (its ``predict`` call's option probabilities, as a
+    JSON object letter -> share) as the ``predicted_shares`` column, when there are any."""
+    predicted = table[(table["kind"] == "predict") & (table["status"] != "failed")]
+    if not len(predicted):
+        return long
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def shares(row: pd.Series) -> str | None:
+        if row["probs"] is not None and not (isinstance(row["probs"], float)):
+            return json.dumps(dict(zip(letters, row["probs"], strict=False)))
+        if row["answer"] is None or not isinstance(row["answer"], str):
+            return None
+        return json.dumps({row["answer"]: 1.0})  # no probabilities: all on the letter given
+
+    column = predicted.assign(predicted_shares=predicted.apply(shares, axis=1))
+    column = column[["item_id", "agent", "predicted_shares"]]
+    return long.merge(column, on=["item_id", "agent"], how="left")
+
+
 def round_responses(table: pd.DataFrame, round_: int, source: str) -> Responses:
     """The `Responses` of one answer round of an `outcome_table`; failed calls are left out
     and counted in the input summary."""
@@ -74,6 +97,7 @@ def round_responses(table: pd.DataFrame, round_: int, source: str) -> Responses:
     long = ok[_LONG_COLUMNS]
     if long["probs"].isna().any() or not len(long):
         long = long.drop(columns=["probs"])
+    long = _with_predictions(long, table)
     failed = int((rows["status"] == "failed").sum())
     return responses_from_long(
         long,

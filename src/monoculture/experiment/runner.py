@@ -27,6 +27,12 @@ import pandas as pd
 
 from monoculture.agents.http import api_key
 from monoculture.agents.spec import AgentSpec
+from monoculture.aggregate import (
+    AGGREGATORS,
+    MIN_TRAINING_ITEMS,
+    AggregationComparison,
+    compare_aggregators,
+)
 from monoculture.analysis import Analysis, analyze
 from monoculture.errors import CallError, InputError
 from monoculture.experiment.config import ExperimentConfig
@@ -36,7 +42,7 @@ from monoculture.experiment.store import Store
 from monoculture.responses import Responses
 from monoculture.tasks import generate_probes, load_items
 from monoculture.tasks.items import Item
-from monoculture.topologies import TOPOLOGIES, Outcome, Swarm, Topology
+from monoculture.topologies import TOPOLOGIES, Outcome, Swarm, Topology, predict
 
 __all__ = ["ExperimentResult", "Progress", "round_responses", "run_experiment"]
 
@@ -59,6 +65,8 @@ class ExperimentResult:
     progress: Progress
     notes: list[str] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    aggregations: dict[int, AggregationComparison] = field(default_factory=dict)
+    """The aggregators the experiment names, compared on held-out items of each round."""
 
 
 def _items(config: ExperimentConfig) -> list[Item]:
@@ -81,6 +89,24 @@ def _repetition(items: list[Item], repetition: int) -> list[Item]:
     if repetition == 0:
         return items
     return [Item(f"{i.id}#{repetition}", i.question, i.answer, i.options, i.family) for i in items]
+
+
+def _check_aggregation(config: ExperimentConfig, n_items: int) -> None:
+    """Refuse, before any call, a split too small for the aggregators to learn from."""
+    learners = [name for name in config.aggregators if AGGREGATORS[name].needs_gold]
+    n_train = round(config.aggregation_split * n_items)
+    if learners and n_train < MIN_TRAINING_ITEMS:
+        raise InputError(
+            f"{config.name}: aggregators {', '.join(learners)} are fitted on "
+            f"aggregation_split x items = {n_train} items, fewer than {MIN_TRAINING_ITEMS}; "
+            "use more items, a larger aggregation_split, or aggregators that learn "
+            "without gold (plurality, dawid_skene, one_coin)."
+        )
+    if config.aggregators and n_items - n_train < 1:
+        raise InputError(
+            f"{config.name}: aggregation_split {config.aggregation_split} leaves no held-out "
+            "item to compare the aggregators on; lower it."
+        )
 
 
 def _stop_if_all_failed(
@@ -118,6 +144,13 @@ async def _plan_and_run(
             step = await dispatcher.run(calls)
             _stop_if_all_failed(step, len(history), repetition, config, ledger)
             history.append(step)
+        if config.predictions:
+            calls = [
+                predict(agent, item) for agent in swarm.workers for item in its if item.letters
+            ]
+            step = await dispatcher.run(calls)
+            _stop_if_all_failed(step, len(history), repetition, config, ledger)
+            history.append(step)
         outcomes += [outcome for step in history for outcome in step]
     return outcomes
 
@@ -148,6 +181,7 @@ def run_experiment(
         except CallError as error:
             raise InputError(str(error)) from None
     items = _items(config)
+    _check_aggregation(config, len(items) * config.repetitions)
     topology = TOPOLOGIES[config.topology].from_config(config)
     output.mkdir(parents=True, exist_ok=True)
     store = Store(cache or output / "cache.sqlite", output / "ledger.sqlite")
@@ -176,6 +210,16 @@ def run_experiment(
         r: analyze(responses[r], bootstrap=config.bootstrap, synthetic=synthetic)
         for r in answer_rounds
     }
+    aggregations = {
+        r: compare_aggregators(
+            responses[r],
+            methods=config.aggregators,
+            train_share=config.aggregation_split,
+            seed=config.tasks.seed,
+        )
+        for r in answer_rounds
+        if config.aggregators
+    }
     tables = topology.tables(table)
     notes = []
     if state.failed:
@@ -193,4 +237,5 @@ def run_experiment(
         state,
         notes,
         tables,
+        aggregations,
     )

@@ -63,7 +63,7 @@ def render_aggregation(comparison: dict[str, Any], console: Console) -> None:
         soft_wrap=True,
     )
     dissent = comparison.get("dissent", {})
-    if dissent.get("consensus_wrong"):
+    if dissent.get("consensus_wrong") and dissent.get("mean_dissent_effective") is not None:
         console.print(
             Text(
                 f"Dissent: where the plurality was wrong ({int(dissent['consensus_wrong']):,} "
@@ -102,7 +102,7 @@ def render_selection(selection: dict[str, Any], console: Console) -> None:
             Text(f"{len(row['agents'])}"),
             Text(_percent(row["vote_accuracy"])),
             Text(_percent(row["systemic_failure"], 2)),
-            Text("n/a" if not math.isfinite(consistency) else f"{consistency:.3f}"),
+            Text("n/a" if consistency is None else f"{consistency:.3f}"),
         )
     console.print(table)
     top = rows.get("top_k", {}).get("agents", [])

@@ -12,7 +12,7 @@ from monoculture.topologies.debate import Debate
 from monoculture.topologies.independent import Independent
 from monoculture.topologies.oversight import Oversight
 from monoculture.topologies.prompts import cascade_prompt, debate_prompt, judge_prompt
-from monoculture.topologies.protocol import Call, Outcome, Swarm, Topology
+from monoculture.topologies.protocol import Call, Outcome, Swarm, Topology, predict
 
 __all__ = [
     "TOPOLOGIES",
@@ -29,6 +29,7 @@ __all__ = [
     "debate_prompt",
     "judge_prompt",
     "oversight_metrics",
+    "predict",
     "register_topology",
 ]
 

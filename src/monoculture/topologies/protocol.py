@@ -23,9 +23,18 @@ if TYPE_CHECKING:
 
     from monoculture.experiment.config import ExperimentConfig
 
-__all__ = ["Call", "CallKind", "Outcome", "Swarm", "Topology", "ask", "judge"]
+__all__ = ["Call", "CallKind", "Outcome", "Swarm", "Topology", "ask", "judge", "predict"]
 
-CallKind = Literal["answer", "control", "judge"]
+PREDICTION_QUESTION = (
+    "Other agents answered this question too. If you picked one of them at random, which "
+    "option would it have chosen? Answer with the letter only."
+)
+"""Asked after the question for a ``predict`` call. The probability the agent puts on each
+letter is its prediction of the share of the others choosing that option (Prelec, Seung &
+McCoy 2017 ask for those shares; a small model can give a distribution over one letter
+where it cannot write percentages)."""
+
+CallKind = Literal["answer", "control", "judge", "predict"]
 
 
 @dataclass(frozen=True, eq=False)  # identity: two calls are never the same call
@@ -34,7 +43,8 @@ class Call:
 
     Attributes:
         kind: ``answer``; ``control``, the same question without peers (for the causal
-            conformity effect); or ``judge`` (oversight: is another agent's answer right?).
+            conformity effect); ``judge`` (oversight: is another agent's answer right?); or
+            ``predict`` (which option did a randomly chosen other agent pick?).
         user_prompt: what the agent is shown (its constitution is the system prompt).
         judged_agent: the worker whose answer a judge call checks.
         letters: the answers allowed when decoding is constrained.
@@ -110,6 +120,14 @@ def ask(
     """A call asking ``agent`` to answer ``item``, constrained to the item's letters."""
     shown = tuple(answer or "" for answer in peers)
     return Call(agent, item, round_, kind, prompt, None, item.letters, shown)
+
+
+def predict(agent: AgentSpec, item: Item) -> Call:
+    """A call asking ``agent`` which option a randomly chosen other agent picked."""
+    question = item.prompt().rsplit("\n\n", 1)[0]  # the question and options, no instruction
+    return Call(
+        agent, item, 0, "predict", f"{question}\n\n{PREDICTION_QUESTION}", None, item.letters
+    )
 
 
 def judge(supervisor: AgentSpec, item: Item, round_: int, prompt: str, worker: str) -> Call:
