@@ -7,8 +7,10 @@
     │   │                       prints its message and exits with status 2
     │   ├── ReadError           a file that cannot be opened, parsed or is empty
     │   └── SchemaError         a saved JSON of another schema or version
-    └── CallError               a call to an agent's endpoint failed after every retry,
-                                or every call of a run's step failed
+    ├── CallError               a call to an agent's endpoint failed after every retry,
+    │                           or every call of a run's step failed
+    └── ledger.ProofError       a transparency-log proof or log that does not verify (the
+                                ledger commands exit with status 1 on it)
 
     RuntimeWarning
     ├── UndefinedMetricWarning  a statistic is undefined for this input: returned as NaN

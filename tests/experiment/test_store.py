@@ -265,3 +265,112 @@ def test_entries_are_json_not_pickle(tmp_path: Path, store: Store) -> None:
     store.remember("k", response)
     (stored,) = _rows(tmp_path / "a" / "b" / "cache.sqlite", "SELECT response FROM cache")[0]
     assert json.loads(stored) == response
+
+
+# --- the transparency log the ledger's rows also go to -----------------------------------
+
+
+def test_every_ledger_row_is_also_a_record_of_the_log(tmp_path: Path, store: Store) -> None:
+    # Catches rows written to the ledger table only, records missing a column, request and
+    # response logged as JSON strings instead of values, or another order than the ledger's.
+    from monoculture.ledger import TransparencyLog
+
+    rows = [
+        {"run": "r", "agent": "a", "request": {"seed": 1}, "response": {"text": "B"}, "x": 1},
+        {"run": "r", "agent": "b", "status": "failed", "latency": 0.5},
+    ]
+    store.record(rows[:1])
+    store.record(rows[1:])
+    with TransparencyLog.open(tmp_path / "c" / "d" / "ledger.sqlite", read_only=True) as log:
+        records = [json.loads(record) for _, record in log.records()]
+        assert log.verify().ok
+    assert len(records) == 2
+    assert records[0]["request"] == {"seed": 1}
+    assert records[0]["response"] == {"text": "B"}
+    assert "x" not in records[0]  # only the ledger's columns
+    assert set(records[1]) == set(LEDGER_COLUMNS.split(", "))
+    assert (records[1]["agent"], records[1]["latency"], records[1]["error"]) == ("b", 0.5, None)
+
+
+def test_a_row_the_log_refuses_writes_nothing(tmp_path: Path, store: Store) -> None:
+    # Catches the ledger row committed while the log refused it (then the two disagree), or
+    # the transaction left open.
+    with pytest.raises(InputError, match="NaN"):
+        store.record([{"run": "r"}, {"run": "r", "latency": float("nan")}])
+    assert not store.ledger.in_transaction
+    assert recorded_calls(tmp_path / "c" / "d" / "ledger.sqlite") == 0
+    assert store.log.size == 0
+    store.record([{"run": "r"}])
+    assert store.log.size == 1
+
+
+def test_a_ledger_from_before_the_log_is_logged_when_opened(tmp_path: Path) -> None:
+    # Catches old rows left out of the log (it would then cover only part of the ledger).
+    path = tmp_path / "ledger.sqlite"
+    with closing(sqlite3.connect(path)) as connection:
+        connection.executescript(
+            "CREATE TABLE ledger (id INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT, key TEXT, "
+            "agent TEXT, item TEXT, round INTEGER, kind TEXT, request TEXT, response TEXT, "
+            "status TEXT, error TEXT, attempts INTEGER, latency REAL, prompt_tokens INTEGER, "
+            "completion_tokens INTEGER, time REAL);"
+            "INSERT INTO ledger (run, request, response) VALUES ('old', '{\"a\": 1}', 'null');"
+            "INSERT INTO ledger (run, request, response) VALUES ('old2', NULL, NULL);"
+        )
+    opened = Store(tmp_path / "cache.sqlite", path)
+    try:
+        opened.record([{"run": "new"}])
+        records = [json.loads(r) for _, r in opened.log.records()]
+    finally:
+        opened.close()
+    assert [r["run"] for r in records] == ["old", "old2", "new"]
+    assert records[0]["request"] == {"a": 1}
+
+
+def test_close_signs_a_checkpoint_with_the_key_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Catches the key variable ignored, the checkpoint written elsewhere, or signed before
+    # the last rows.
+    from monoculture.ledger import SigningKey, open_checkpoint
+
+    key = SigningKey.generate("test/store")
+    monkeypatch.setenv("MONOCULTURE_LEDGER_KEY", key.to_text())
+    opened = Store(tmp_path / "cache.sqlite", tmp_path / "ledger.sqlite")
+    opened.record([{"run": "r"}, {"run": "r"}])
+    opened.record([{"run": "r"}])
+    opened.close()
+    checkpoint = open_checkpoint((tmp_path / "ledger.checkpoint").read_text(), key.verifier())
+    assert (checkpoint.origin, checkpoint.size) == ("test/store", 3)
+
+
+def test_a_key_file_named_in_the_environment_signs_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Catches MONOCULTURE_LEDGER_KEY_FILE ignored.
+    from monoculture.ledger import SigningKey, open_checkpoint, write_key_pair
+
+    key = SigningKey.generate("test/file")
+    write_key_pair(key, tmp_path / "k.key", tmp_path / "k.pub")
+    monkeypatch.delenv("MONOCULTURE_LEDGER_KEY", raising=False)
+    monkeypatch.setenv("MONOCULTURE_LEDGER_KEY_FILE", str(tmp_path / "k.key"))
+    Store(tmp_path / "cache.sqlite", tmp_path / "ledger.sqlite").close()
+    assert open_checkpoint((tmp_path / "ledger.checkpoint").read_text(), key.verifier()).size == 0
+
+
+def test_no_key_no_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Catches a checkpoint written (unsigned, or with a made-up key) when none was given.
+    monkeypatch.delenv("MONOCULTURE_LEDGER_KEY", raising=False)
+    monkeypatch.delenv("MONOCULTURE_LEDGER_KEY_FILE", raising=False)
+    Store(tmp_path / "cache.sqlite", tmp_path / "ledger.sqlite").close()
+    assert not (tmp_path / "ledger.checkpoint").exists()
+
+
+def test_a_bad_key_stops_the_store_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Catches a bad key found only at close (after a whole run), and a message quoting it.
+    monkeypatch.setenv("MONOCULTURE_LEDGER_KEY", "PRIVATE+KEY+x+00000000+c2VjcmV0c2VjcmV0")
+    with pytest.raises(InputError, match="MONOCULTURE_LEDGER_KEY") as raised:
+        Store(tmp_path / "a" / "cache.sqlite", tmp_path / "a" / "ledger.sqlite")
+    assert "c2VjcmV0" not in str(raised.value)
+    assert not (tmp_path / "a").exists()
