@@ -42,6 +42,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "select_command",
         "Choose k agents for diversity and compare them with the k most accurate.",
     ),
+    "check": (
+        "monoculture.cli.check",
+        "check_command",
+        "Check a swarm against a written policy; exit 1 when a rule fails.",
+    ),
+    "ledger": (
+        "monoculture.cli.ledger",
+        "app",
+        "Verify, prove, sign and export a transparency log of decisions and calls.",
+    ),
     "run": (
         "monoculture.cli.run",
         "run_command",
