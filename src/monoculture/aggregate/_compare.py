@@ -79,6 +79,8 @@ def _cleaned(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     return value
+
+
 QUIET = 0.8  # the same threshold as monoculture.metrics.QUIET_AGREEMENT
 
 

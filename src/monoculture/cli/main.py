@@ -42,6 +42,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "select_command",
         "Choose k agents for diversity and compare them with the k most accurate.",
     ),
+    "guard": (
+        "monoculture.cli.guard",
+        "app",
+        "Gate a swarm's decisions with a guarantee; replay a stream through monitors.",
+    ),
     "check": (
         "monoculture.cli.check",
         "check_command",
