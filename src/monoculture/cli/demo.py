@@ -22,6 +22,8 @@ from monoculture.errors import InputError
 
 if TYPE_CHECKING:
     from monoculture.experiment.config import ExperimentConfig
+    from monoculture.experiment.runner import ExperimentResult
+    from monoculture.ledger import SigningKey
 
 
 def demo_config() -> ExperimentConfig:
@@ -70,9 +72,18 @@ def demo_command(
                 "Demo: 12 SmolLM2-135M agents on 100 generated probes, "
                 f"independent vote then a 2-round debate -> {folder}/",
             )
-            execute(
-                demo_config(), folder, resume=True, cache=None, executor="local", console=console
+            key = _demo_key(folder)
+            run = execute(
+                demo_config(),
+                folder,
+                resume=True,
+                cache=None,
+                executor="local",
+                console=console,
+                signing_key=key,
             )
+            _verify_ledger(folder, key, console)
+            _check_policy(run, console)
             return
         if output is not None:  # checked before the analysis, not after it
             _writable_folder(output)
@@ -96,6 +107,57 @@ def demo_command(
                 ) from None
             write_html(result.to_document(), output / "report.html")
             print_plain(console, f"Wrote {output}/ (outcomes.csv, analysis.json, report.html)")
+
+
+def _demo_key(folder: Path) -> SigningKey:
+    """The demo's signing key, beside the run folder (never inside it): made on first use."""
+    from monoculture.ledger import SigningKey, load_signing_key, write_key_pair
+
+    private = folder.parent / f"{folder.name}-ledger.key"
+    if private.exists():
+        return load_signing_key(path=private)
+    _writable_folder(folder.parent)
+    key = SigningKey.generate("monoculture.demo")
+    write_key_pair(key, private, private.with_suffix(".pub"))
+    return key
+
+
+def _verify_ledger(folder: Path, key: SigningKey, console: Console) -> None:
+    """Check every hash of the run's transparency log and its signed checkpoint."""
+    from monoculture.ledger import TransparencyLog, open_checkpoint
+
+    note = (folder / "ledger.checkpoint").read_text(encoding="utf-8")
+    checkpoint = open_checkpoint(note, key.verifier(), source=str(folder / "ledger.checkpoint"))
+    with TransparencyLog.open(folder / "ledger.sqlite", read_only=True) as log:
+        verification = log.verify(checkpoint=checkpoint)
+    console.rule("transparency log")
+    if not verification.ok:
+        raise InputError(f"{folder}/ledger.sqlite does not verify: {verification.problem}")
+    print_plain(
+        console,
+        f"{folder}/ledger.sqlite: {verification.size:,} records verified, root "
+        f"{verification.root.hex()[:16]}..., matching the checkpoint signed by "
+        f"{checkpoint.origin}. Check it yourself: monoculture ledger verify "
+        f"{folder}/ledger.sqlite --checkpoint {folder}/ledger.checkpoint --public-key "
+        f"{folder.parent / (folder.name + '-ledger.pub')}",
+    )
+
+
+def _check_policy(result: ExperimentResult, console: Console) -> None:
+    """The embedded sample policy against the last answer round (the report, not a gate)."""
+    from monoculture._toml import read_toml
+    from monoculture.cli.check import report_lines
+    from monoculture.governance import evaluate_policy, parse_policy
+
+    source = resources.files("monoculture.experiment").joinpath("demo-policy.toml")
+    with resources.as_file(source) as path:
+        raw, text = read_toml(path)
+    policy = parse_policy(raw, text, source="demo-policy.toml")
+    last = max(result.responses)
+    report = evaluate_policy(policy, result.responses[last], target_name=f"round {last}")
+    console.rule(f"policy check, round {last} (monoculture check is the CI gate)")
+    for line in report_lines(report):
+        print_plain(console, line)
 
 
 def _writable_folder(output: Path) -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from monoculture.experiment import ExperimentConfig
     from monoculture.experiment.runner import ExperimentResult
     from monoculture.experiment.runner import Progress as ProgressState
+    from monoculture.ledger import SigningKey
 
 
 def _counts(progress: ProgressState) -> str:
@@ -35,6 +36,7 @@ def execute(
     cache: Path | None,
     executor: Literal["local", "ray"],
     console: Console,
+    signing_key: SigningKey | None = None,
 ) -> ExperimentResult:
     """Run with a live status line, then print and write the analyses.
 
@@ -84,9 +86,18 @@ def execute(
                     tokens=p.tokens,
                 )
 
-            result = run_experiment(config, output, cache=cache, executor=executor, progress=update)
+            result = run_experiment(
+                config,
+                output,
+                cache=cache,
+                executor=executor,
+                progress=update,
+                signing_key=signing_key,
+            )
     else:
-        result = run_experiment(config, output, cache=cache, executor=executor)
+        result = run_experiment(
+            config, output, cache=cache, executor=executor, signing_key=signing_key
+        )
     seconds = time.monotonic() - started
     write_run(result, output)
     print_plain(
@@ -175,17 +186,32 @@ def run_command(
     executor: Annotated[
         Executor, typer.Option(help="local (asyncio in this process) or ray (Ray tasks).")
     ] = Executor.local,
+    ledger_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger-key",
+            help="Private key file (monoculture ledger keygen) that signs a checkpoint of the "
+            "run's transparency log, written to ledger.checkpoint.",
+        ),
+    ] = None,
 ) -> None:
     """Run agents in a topology, cache and ledger every call, analyse every round."""
     from monoculture.experiment import load_experiment
 
     console = Console()
     with user_errors():
+        experiment = load_experiment(config)
+        signing_key = None
+        if ledger_key is not None:
+            from monoculture.ledger import load_signing_key
+
+            signing_key = load_signing_key(path=ledger_key)
         execute(
-            load_experiment(config),
+            experiment,
             output,
             resume=resume,
             cache=cache,
             executor=executor.value,
             console=console,
+            signing_key=signing_key,
         )

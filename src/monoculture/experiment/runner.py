@@ -39,6 +39,7 @@ from monoculture.experiment.config import ExperimentConfig
 from monoculture.experiment.dispatch import Dispatcher, Progress
 from monoculture.experiment.outcomes import outcome_table, round_responses
 from monoculture.experiment.store import Store
+from monoculture.ledger import SigningKey
 from monoculture.responses import Responses
 from monoculture.tasks import generate_probes, load_items
 from monoculture.tasks.items import Item
@@ -162,9 +163,14 @@ def run_experiment(
     cache: Path | None = None,
     executor: Literal["local", "ray"] = "local",
     progress: Callable[[Progress], None] | None = None,
+    signing_key: SigningKey | None = None,
 ) -> ExperimentResult:
     """Run ``config``: the ledger (and, unless ``cache`` names another file, the cache) go
     under ``output``; the outcomes, responses and analyses are returned.
+
+    Every ledger row also goes into the transparency log in ``ledger.sqlite``; with a
+    ``signing_key`` (else the key the environment names, see `monoculture.ledger`) a signed
+    checkpoint of it is written to ``ledger.checkpoint`` when the run ends.
 
     Raises:
         InputError: before anything is written, for an unknown executor, Ray missing, an
@@ -184,7 +190,9 @@ def run_experiment(
     _check_aggregation(config, len(items) * config.repetitions)
     topology = TOPOLOGIES[config.topology].from_config(config)
     output.mkdir(parents=True, exist_ok=True)
-    store = Store(cache or output / "cache.sqlite", output / "ledger.sqlite")
+    store = Store(
+        cache or output / "cache.sqlite", output / "ledger.sqlite", signing_key=signing_key
+    )
     state = Progress()
     dispatcher = Dispatcher(
         config, store, uuid.uuid4().hex[:12], executor, state, progress or (lambda p: None)
