@@ -16,6 +16,7 @@ from monoculture.errors import InputError
 
 if TYPE_CHECKING:
     from monoculture.experiment import ExperimentConfig
+    from monoculture.experiment.guarding import RoundGuard
     from monoculture.experiment.runner import ExperimentResult
     from monoculture.experiment.runner import Progress as ProgressState
     from monoculture.ledger import SigningKey
@@ -126,6 +127,11 @@ def execute(
         last = max(result.aggregations)
         console.rule(f"aggregators, round {last}")
         render_aggregation(result.aggregations[last].to_dict(), console)
+    if result.guards:
+        last = max(result.guards)
+        console.rule(f"gate and monitors, round {last}")
+        for line in guard_lines(result.guards[last]):
+            print_plain(console, line)
     for note in result.notes:
         print_plain(console, f"note: {note}")
     print_plain(
@@ -134,6 +140,37 @@ def execute(
         "analysis-round-*.json and report-round-*.html for every round)",
     )
     return result
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None or value != value else f"{value:.1%}"
+
+
+def guard_lines(guard: RoundGuard) -> list[str]:
+    """The gate's figures and the alarms of one round, as plain lines."""
+    gate, result = guard.gate, guard.result
+    where = (
+        f"calibrated on {guard.n_calibration:,} items"
+        if guard.n_calibration
+        else "loaded from its file"
+    )
+    lines = [
+        f"gate: answer when {gate.score} > {gate.threshold:.4g} ({gate.method}, alpha "
+        f"{gate.alpha:g}"
+        + (f", delta {gate.delta:g}" if gate.delta is not None else "")
+        + f"; {where}). {gate.guarantee}",
+        f"on {result.n_items:,} held-out items: abstained on (escalated) "
+        f"{_share(result.abstention_rate)}; quiet failures {_share(result.quiet_failure_rate)} "
+        f"(without the gate {_share(result.ungated_failure_rate)}); accuracy when answered "
+        f"{_share(result.accuracy_when_answered)}.",
+    ]
+    if len(guard.alarms):
+        for alarm in guard.alarms.to_dict(orient="records"):
+            lines.append(
+                f"alarm: {alarm['monitor']} ({alarm['signal']}) at step {int(alarm['step'])}, "
+                f"item {alarm['item_id']}"
+            )
+    return lines
 
 
 def write_run(result: ExperimentResult, output: Path) -> None:
@@ -146,6 +183,8 @@ def write_run(result: ExperimentResult, output: Path) -> None:
     - ``analysis-round-N.json`` and ``report-round-N.html`` for every answer round, with
       the aggregators' comparison when the experiment names aggregators (their fitted
       parameters in ``aggregation-round-N.json``);
+    - ``guard-round-N.json`` when the experiment has a ``[guard]``: the gate, its figures,
+      every held-out decision (answer or abstain) and every alarm with its step;
     - one CSV per topology table (``conformity.csv`` and ``oversight.csv`` are always
       written, maybe empty).
     """
@@ -171,6 +210,10 @@ def write_run(result: ExperimentResult, output: Path) -> None:
             json.dumps(document.model_dump(by_alias=True, mode="json"), indent=2, allow_nan=False)
         )
         write_html(document, output / f"report-round-{round_}.html")
+    for round_, guard in result.guards.items():
+        (output / f"guard-round-{round_}.json").write_text(
+            json.dumps(guard.to_dict(), indent=2, allow_nan=False)
+        )
     tables = {"conformity": result.conformity, "oversight": result.oversight, **result.tables}
     for name, table in tables.items():
         table.to_csv(output / f"{name}.csv", index=False)

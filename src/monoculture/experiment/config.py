@@ -223,6 +223,28 @@ class TaskSpec(BaseModel):
     seed: int = 0
 
 
+class GuardSpec(BaseModel):
+    """A gate that answers or abstains on each decision, and monitors over the decisions
+    (see docs/guard.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    score: Literal["agreement", "margin", "entropy", "probability"] = Field(
+        "agreement", description="The swarm's confidence the gate thresholds."
+    )
+    alpha: float = Field(0.1, gt=0, lt=1, description="Target quiet-failure rate.")
+    delta: float = Field(0.1, gt=0, lt=1, description="1 - confidence of the ltt bound.")
+    method: Literal["ltt", "crc"] = "ltt"
+    gate: str | None = Field(
+        None,
+        description="A gate file (monoculture guard calibrate -o); without one the gate is "
+        "calibrated on calibration_share of each round's items and applied to the rest.",
+    )
+    calibration_share: float = Field(0.5, gt=0, lt=1)
+    monitors: str | None = Field(
+        None, description="A monitors.toml replayed over each round's decisions, item by item."
+    )
+
+
 class ExperimentConfig(BaseModel):
     """A whole experiment."""
 
@@ -258,6 +280,7 @@ class ExperimentConfig(BaseModel):
         "(its option probabilities are its predicted shares): the input of the "
         "surprisingly_popular aggregator.",
     )
+    guard: GuardSpec | None = None
     tasks: TaskSpec = Field(default_factory=lambda: TaskSpec.model_validate({}))
     agents: AgentGrid = Field(default_factory=lambda: AgentGrid.model_validate({}))
     supervisors: AgentGrid | None = None

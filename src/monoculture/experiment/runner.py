@@ -37,6 +37,7 @@ from monoculture.analysis import Analysis, analyze
 from monoculture.errors import CallError, InputError
 from monoculture.experiment.config import ExperimentConfig
 from monoculture.experiment.dispatch import Dispatcher, Progress
+from monoculture.experiment.guarding import RoundGuard, check_guard, guard_round, ledger_rows
 from monoculture.experiment.outcomes import outcome_table, round_responses
 from monoculture.experiment.store import Store
 from monoculture.ledger import SigningKey
@@ -68,6 +69,8 @@ class ExperimentResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     aggregations: dict[int, AggregationComparison] = field(default_factory=dict)
     """The aggregators the experiment names, compared on held-out items of each round."""
+    guards: dict[int, RoundGuard] = field(default_factory=dict)
+    """What the experiment's gate and monitors did to each round."""
 
 
 def _items(config: ExperimentConfig) -> list[Item]:
@@ -188,6 +191,7 @@ def run_experiment(
             raise InputError(str(error)) from None
     items = _items(config)
     _check_aggregation(config, len(items) * config.repetitions)
+    check_guard(config, len(items) * config.repetitions)
     topology = TOPOLOGIES[config.topology].from_config(config)
     output.mkdir(parents=True, exist_ok=True)
     store = Store(
@@ -228,6 +232,21 @@ def run_experiment(
         for r in answer_rounds
         if config.aggregators
     }
+    guards = {}
+    if config.guard is not None:
+        guards = {
+            r: guard_round(responses[r], config.guard, seed=config.tasks.seed)
+            for r in answer_rounds
+        }
+        # The decisions and alarms join the calls in the ledger and its signed log.
+        store = Store(
+            cache or output / "cache.sqlite", output / "ledger.sqlite", signing_key=signing_key
+        )
+        try:
+            for r, guard in guards.items():
+                store.record(ledger_rows(dispatcher.run_id, r, guard))
+        finally:
+            store.close()
     tables = topology.tables(table)
     notes = []
     if state.failed:
@@ -246,4 +265,5 @@ def run_experiment(
         notes,
         tables,
         aggregations,
+        guards,
     )
