@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ from monoculture.metrics._independent_plurality import monte_carlo_se
 from monoculture.metrics._loudness import QUIET_AGREEMENT, aurc_of_curve
 from monoculture.metrics._validate import check_count, check_fraction
 from monoculture.responses import InputSummary, Responses
+
+if TYPE_CHECKING:
+    from monoculture.governance import Policy
 
 __all__ = ["DEFAULT_MEMORY_LIMIT_GB", "Analysis", "analysis_memory_gb", "analyze"]
 
@@ -106,6 +109,10 @@ class Analysis:
     estimates: dict[str, Estimate] = field(default_factory=dict)
     synthetic: bool = False
     undefined: dict[str, str] = field(default_factory=dict)
+    governance: dict[str, Any] | None = None
+    """Power by group, concentration, pivotal shares and policy results
+    (`monoculture.governance.governance_summary`); ``None`` without categorical agent
+    attributes or a policy."""
 
     def to_document(self) -> AnalysisDocument:
         from monoculture import __version__  # the package imports this module
@@ -144,6 +151,7 @@ class Analysis:
                 risk_coverage=_records(self.risk_coverage),
                 attributes=_records(self.attributes),
                 systemic_items=_records(self.systemic_items),
+                governance=self.governance,
             )
         )
 
@@ -354,6 +362,9 @@ def analyze(
     synthetic: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
     memory_limit_gb: float = DEFAULT_MEMORY_LIMIT_GB,
+    governance: bool = True,
+    governance_attributes: Sequence[str] | None = None,
+    policy: Policy | None = None,
 ) -> Analysis:
     """Measure correlated failure in ``responses``.
 
@@ -367,6 +378,16 @@ def analyze(
         progress: ``progress(stage, done, total)`` callback for long steps.
         memory_limit_gb: refuse, before any work, data whose estimated peak memory
             (`analysis_memory_gb`) exceeds this.
+        governance: add the governance part (`Analysis.governance`: power by group,
+            concentration, pivotal shares with ``bootstrap`` resamples) when the agents
+            have categorical attributes (`monoculture.governance.governance_attributes`:
+            family, developer, ... first, at most 4) or a ``policy`` is given; ``False``
+            leaves it out.
+        governance_attributes: the agent attributes to summarise instead of the default
+            choice.
+        policy: a `monoculture.governance.Policy` to check against the data, as
+            ``monoculture check`` checks a results file; a failing rule is reported, not
+            raised.
 
     Example:
         >>> from monoculture.synthetic import latent_swarm
@@ -381,6 +402,19 @@ def analyze(
     check_fraction(level, "level", "analyze")
     check_fraction(quiet_threshold, "quiet_threshold", "analyze")
     check_memory(responses.n_items, responses.n_agents, memory_limit_gb)
+    if not isinstance(governance, bool):
+        raise InputError(f"analyze: `governance` must be True or False; got {governance!r}.")
+    if not governance and (policy is not None or governance_attributes is not None):
+        raise InputError(
+            "analyze: `policy` and `governance_attributes` need the governance part; leave "
+            "`governance` True or leave them out."
+        )
+    if governance and (policy is not None or governance_attributes is not None):
+        from monoculture.governance._summary import check_governance_options
+
+        check_governance_options(
+            responses, attributes=governance_attributes, policy=policy, function="analyze"
+        )
     if complete_only:
         responses = responses.complete_only()
         if responses.n_items == 0:
@@ -398,6 +432,9 @@ def analyze(
             quiet_threshold=quiet_threshold,
             synthetic=synthetic,
             progress=progress,
+            governance=governance,
+            governance_attributes=governance_attributes,
+            policy=policy,
         )
 
 
@@ -411,6 +448,9 @@ def _measure(
     quiet_threshold: float,
     synthetic: bool,
     progress: Callable[[str, int, int], None] | None,
+    governance: bool,
+    governance_attributes: Sequence[str] | None,
+    policy: Policy | None,
 ) -> Analysis:
     def report(stage: str) -> Callable[[int, int], None]:
         return lambda done, total: progress(stage, done, total) if progress else None
@@ -511,6 +551,21 @@ def _measure(
         "interval_method": next(iter(boot.estimates.values())).method if boot.estimates else "",
     }
     undefined = _undefined_reasons(responses, summary)
+    governed = None
+    # Without attributes or a policy there is nothing to govern: the package is not loaded.
+    if governance and (len(responses.agent_attrs.columns) or policy is not None):
+        from monoculture.governance import governance_summary
+
+        governed = governance_summary(
+            responses,
+            policy=policy,
+            attributes=governance_attributes,
+            bootstrap=bootstrap,
+            level=level,
+            seed=seed,
+            target_name=responses.input_summary.source,
+            progress=progress,
+        )
     return Analysis(
         summary=summary,
         verdict=_verdict(summary, synthetic, undefined),
@@ -529,4 +584,5 @@ def _measure(
         settings=settings,
         estimates=boot.estimates,
         synthetic=synthetic,
+        governance=governed,
     )

@@ -204,6 +204,14 @@ class AnalysisDocument(BaseModel):
         description="Held-out comparison of aggregators (`monoculture aggregate --json` "
         "without the fitted parameters), when one was run: split, methods, dissent.",
     )
+    governance: dict[str, Any] | None = Field(
+        default=None,
+        description="Decision power by agent group (Banzhaf and Shapley–Shubik shares of the "
+        "plurality game with groups as blocs, Herfindahl–Hirschman concentration), pivotal "
+        "shares on the real answers with intervals, single points of failure, and policy "
+        "results (`monoculture.governance.governance_summary`); absent without categorical "
+        "agent attributes or a policy.",
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -203,3 +203,103 @@ def test_thousand_agents_is_fast_and_sums_to_one() -> None:
     z = (mc.share - exact.share)[seen] / mc.std_error[seen]
     assert np.mean(np.abs(z) < 3) > 0.99
     assert np.abs(z).max() < 5
+
+
+def exact_shapley_shubik(weights: list[int], quota: int) -> list[Fraction]:
+    """Shapley–Shubik in exact arithmetic: per player, the others' coalitions counted by
+    size and weight in Python integers, each size weighted by s! (n-1-s)! / n!."""
+    n = len(weights)
+    result: dict[int, Fraction] = {}
+    for i, w in enumerate(weights):
+        if w in result:
+            continue  # equal weights, equal index
+        counts = [[0] * quota for _ in range(n)]  # counts[s][k], k < quota
+        counts[0][0] = 1
+        for j, v in enumerate(weights):
+            if j == i:
+                continue
+            for s in range(n - 1, 0, -1):
+                row, below = counts[s], counts[s - 1]
+                for k in range(quota - 1, v - 1, -1):
+                    row[k] += below[k - v]
+        result[w] = sum(
+            (
+                Fraction(math.factorial(s) * math.factorial(n - 1 - s), math.factorial(n))
+                * sum(counts[s][max(quota - w, 0) : quota])
+                for s in range(n)
+            ),
+            Fraction(0),
+        )
+    return [result[w] for w in weights]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from([0, 1, 1, 2, 3, 3, 5]), min_size=2, max_size=7).filter(
+        lambda w: sum(w) > 0
+    ),
+    st.floats(0.01, 1.0),
+)
+def test_shapley_shubik_repeated_weights_match_enumeration(
+    weights: list[int], position: float
+) -> None:
+    # Players of equal weight share one division of the size-by-weight table.
+    # Catches: the result of one weight written to the players of another, a zero-weight
+    # player's size left out of the table, and the band or complement off by one.
+    quota = max(1, math.ceil(position * sum(weights)))
+    ss = power_indices(weights, quota=quota, index="shapley_shubik")
+    expected = [float(x) for x in brute_shapley_shubik(weights, quota)]
+    np.testing.assert_allclose(ss.share, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("quota_share", [0.2, 0.5, 0.9])
+def test_shapley_shubik_matches_exact_integers(quota_share: float) -> None:
+    # 60 players drawn from 6 weights: too many for enumeration; the reference counts
+    # coalitions by size and weight in exact integers, player by player.
+    # Catches: rounding error in the alternating division (it would grow with n), and a
+    # band clipped wrongly when the quota is far from half the weight.
+    rng = np.random.default_rng(4)
+    weights = rng.choice([1, 2, 4, 7, 11, 20], size=60).tolist()
+    quota = max(1, round(quota_share * sum(weights)))
+    expected = np.array([float(x) for x in exact_shapley_shubik(weights, quota)])
+    result = power_indices(weights, quota=quota, index="shapley_shubik")
+    np.testing.assert_allclose(result.share, expected, rtol=1e-10, atol=1e-15)
+    assert result.share.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_shapley_shubik_count_scaling_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Beyond about 1,020 players the coalition counts overflow float64 and row s of the
+    # table is kept divided by 2^(e s); forcing that path on a small game must change
+    # nothing. Catches: a scale exponent applied to the wrong size in the division.
+    from monoculture.governance import _power
+
+    rng = np.random.default_rng(8)
+    weights = rng.integers(1, 30, 120)
+    plain = power_indices(weights, index="shapley_shubik")
+    monkeypatch.setattr(_power, "_shapley_shubik_scale", lambda n, half: 3)
+    scaled = power_indices(weights, index="shapley_shubik")
+    np.testing.assert_allclose(scaled.share, plain.share, rtol=1e-12, atol=1e-16)
+
+
+def test_shapley_shubik_large_swarm_within_monte_carlo_error_bars() -> None:
+    # 1,200 players, four distinct weights: past float64's range of coalition counts
+    # (C(1200, 600) ~ 1e359), so the scaled table is used. Per weight class, the Monte
+    # Carlo share of orders whose pivot is in the class is a binomial proportion.
+    # Catches: overflow or underflow in the scaled table, and the complement of sizes above
+    # n/2 read with the wrong band.
+    rng = np.random.default_rng(9)
+    weights = rng.choice([1, 2, 3, 7], size=1200, p=[0.4, 0.3, 0.2, 0.1])
+    exact = power_indices(weights, index="shapley_shubik")
+    assert exact.share.sum() == pytest.approx(1.0, abs=1e-9)
+    n_samples = 20_000
+    mc = power_indices(
+        weights, index="shapley_shubik", method="monte_carlo", n_samples=n_samples, rng=3
+    )
+    for w in np.unique(weights):
+        members = weights == w
+        p_exact = float(exact.share[members].sum())
+        p_mc = float(mc.share[members].sum())
+        se = math.sqrt(p_mc * (1 - p_mc) / n_samples)
+        assert abs(p_mc - p_exact) < 4 * se, (w, p_exact, p_mc, se)
+        # equal weights, equal index
+        assert np.ptp(exact.share[members]) < 1e-15

@@ -52,13 +52,16 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+GOVERNANCE_FIGURES = ["fig-governance-0"]
+
+
 def test_page_is_self_contained(report: Path) -> None:
     page = report.read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=", page)
     assert not re.search(r"<link[^>]+href=", page)
     assert not re.search(r"url\(\s*['\"]?https?:", page)
     assert "SYNTHETIC DATA" in page
-    for figure in FIGURES:
+    for figure in FIGURES + GOVERNANCE_FIGURES:
         assert f"id='{figure}'" in page
 
 
@@ -140,11 +143,15 @@ def _check_in_browser(path: Path, screenshot: str) -> dict[str, int]:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    page = path.read_text(encoding="utf-8")
+    # The governance figures are there when the agents have groups (families of 12 agents;
+    # not 2 agents, each its own family).
+    figures = FIGURES + [f for f in GOVERNANCE_FIGURES if f"id='{f}'" in page]
     driver = _browser()
     try:
         driver.get(path.as_uri())
         WebDriverWait(driver, 30).until(
-            lambda d: all(d.find_element(By.ID, f).get_attribute("data-rendered") for f in FIGURES)
+            lambda d: all(d.find_element(By.ID, f).get_attribute("data-rendered") for f in figures)
         )
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == [], errors
@@ -158,7 +165,7 @@ def _check_in_browser(path: Path, screenshot: str) -> dict[str, int]:
         assert any(u.startswith("file:") for u in requests)
         assert remote == [], remote
         traces = {}
-        for figure in FIGURES:
+        for figure in figures:
             element = driver.find_element(By.ID, figure)
             assert element.size["height"] > 200, figure
             assert element.size["width"] > 300, figure
@@ -187,8 +194,11 @@ def _check_in_browser(path: Path, screenshot: str) -> dict[str, int]:
 
 @needs_browser
 def test_report_in_headless_chromium(report: Path) -> None:
+    # Catches a governance section whose figure never draws (a bad plotly spec).
     traces = _check_in_browser(report, "report-12-agents.png")
     assert all(count > 0 for count in traces.values())
+    assert set(GOVERNANCE_FIGURES) <= set(traces)
+    assert traces["fig-governance-0"] == 3  # Banzhaf, Shapley-Shubik, flip-pivotal
     assert (ARTIFACTS / "report-12-agents.png").stat().st_size > 10_000
 
 

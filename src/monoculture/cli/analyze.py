@@ -15,7 +15,7 @@ from monoculture.cli._common import (
     progress_bar,
     user_errors,
 )
-from monoculture.errors import InputError
+from monoculture.errors import InputError, MonocultureError
 
 # The library's default (monoculture.metrics.QUIET_AGREEMENT) as shown by --help: importing
 # metrics here would load scipy before help prints; a test checks the two agree.
@@ -39,8 +39,11 @@ def check_options(
     bootstrap: int,
     seed: int,
     quiet_threshold: float,
+    policy: Path | None = None,
 ) -> None:
-    """Every option and path the command takes, checked before any file is read."""
+    """Every option and path the command takes, checked before any file is read (the
+    policy file is read and checked here too: it is small, and its errors exit 2 before
+    the data are read)."""
     from monoculture.io.tables import check_table_path
 
     if bootstrap < 0:
@@ -59,12 +62,19 @@ def check_options(
                 check_table_path(path)
             except InputError as error:
                 raise InputError(f"{option}{error}") from None
-    inputs = (file, agents, items)
+    inputs = (file, agents, items, policy)
     for out, option in ((json_out, "--json"), (html_out, "--html")):
         if out is not None:
             check_output_path(out, option, inputs=inputs)
     if json_out is not None and html_out is not None and json_out == html_out:
         raise InputError(f"--json and --html name the same file, {json_out}; give two paths.")
+    if policy is not None:
+        from monoculture.governance import load_policy
+
+        try:
+            load_policy(policy)
+        except MonocultureError as error:
+            raise InputError(f"--policy {error}") from None
 
 
 def analyze_command(
@@ -128,11 +138,33 @@ def analyze_command(
             help="Analyse a random sample of this many agents (seeded by --seed).",
         ),
     ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="Check this policy (TOML, docs/policy.md) against the data and show each "
+            "rule's result. A failing rule does not change analyze's exit status; use "
+            "`monoculture check --policy` as the CI gate.",
+        ),
+    ] = None,
+    governance: Annotated[
+        bool,
+        typer.Option(
+            help="Add decision power by group, concentration and pivotal shares when the "
+            "agents have categorical attributes (family, developer, ...: --agents FILE).",
+        ),
+    ] = True,
     progress: Annotated[
         bool, typer.Option(help="Show progress (a bar on a terminal, else a line per stage).")
     ] = True,
 ) -> None:
-    """Measure how correlated the agents' failures are, with confidence intervals."""
+    """Measure how correlated the agents' failures are, with confidence intervals.
+
+    With categorical agent attributes (--agents FILE) it adds who holds the swarm's
+    decisions (power by group, concentration, pivotal shares, single points of failure);
+    with --policy, each rule's result. The exit status is 0 whatever the policy says:
+    `monoculture check` is the CI gate.
+    """
     with user_errors():
         check_options(
             file=file,
@@ -143,7 +175,10 @@ def analyze_command(
             bootstrap=bootstrap,
             seed=seed,
             quiet_threshold=quiet_threshold,
+            policy=policy,
         )
+        if policy is not None and not governance:
+            raise InputError("--policy needs the governance part; leave out --no-governance.")
         if not (math.isfinite(memory_limit) and memory_limit > 0):
             raise InputError(f"--memory-limit must be a number of GB > 0; got {memory_limit:g}.")
         if sample_agents is not None and sample_agents < 2:
@@ -151,8 +186,11 @@ def analyze_command(
         # Loaded here, not at the top, so that --help prints without them.
         from monoculture.analysis import analyze, check_memory
         from monoculture.cli.report import write_html
+        from monoculture.governance import load_policy
         from monoculture.io import read_responses
         from monoculture.report.terminal import render
+
+        rules = None if policy is None else load_policy(policy)
 
         console = Console()
         with progress_bar(progress) as update:
@@ -190,6 +228,8 @@ def analyze_command(
                 quiet_threshold=quiet_threshold,
                 progress=update,
                 memory_limit_gb=memory_limit,
+                governance=governance,
+                policy=rules,
             )
             update("analysis", 1, 1)
         render(result, console)

@@ -2,7 +2,8 @@
 
 Decision power of a weighted voting game (`power_indices`, `group_power`,
 `herfindahl_hirschman`), empirical power on real answers (`pivotal_power`), and policy as
-code (`load_policy`, `evaluate_policy`). Methods and sources: ``docs/governance.md``;
+code (`load_policy`, `evaluate_policy`); `governance_summary` gathers them for the
+reports. Methods and sources: ``docs/governance.md``;
 the policy format: ``docs/policy.md``.
 """
 
@@ -34,6 +35,7 @@ from monoculture.governance._power import (
     majority_quota,
     power_indices,
 )
+from monoculture.governance._summary import governance_attributes, governance_summary
 
 __all__ = [
     "RULES",
@@ -50,6 +52,8 @@ __all__ = [
     "agent_groups",
     "detect_target_kind",
     "evaluate_policy",
+    "governance_attributes",
+    "governance_summary",
     "group_power",
     "herfindahl_hirschman",
     "load_policy",

@@ -15,16 +15,19 @@ Exact computation (Brams & Affuso 1976; Bilbao, Fernández, Jiménez Losada & L�
 "Generating functions for computing power indices efficiently", TOP 8(2):191–213): the
 number of coalitions of each weight is the coefficient list of ``prod_j (1 + x^{w_j})``;
 the others' list for player ``i`` comes from dividing out ``(1 + x^{w_i})``, once per
-distinct weight. Here the coefficients are kept in probability scale (divided by
-``2^n``, or by ``C(m, s)`` for coalitions of size ``s``), so nothing overflows; the
-division is a stable alternating sum. Banzhaf costs ``O(n W)`` time for total weight
-``W`` (pseudo-polynomial); Shapley–Shubik needs coalition sizes too and costs
-``O(n^2 q)`` for quota ``q``. Exact needs integer weights: give ``resolution`` to round
-real weights to multiples of it, or use ``method="monte_carlo"`` for the real weights.
+distinct weight. Banzhaf keeps the coefficients in probability scale (divided by ``2^n``),
+so nothing overflows, and the division is a stable alternating sum; it costs ``O(n W)``
+time for total weight ``W`` (pseudo-polynomial). Shapley–Shubik needs coalition sizes too:
+the table of ``prod_j (1 + y x^{w_j})`` by size and weight is built once (``O(n^2 W / 4)``
+additions, over sizes up to ``n / 2``) and one player per distinct weight is divided out
+of it, over only the band of weights where that player swings. Exact needs integer
+weights: give ``resolution`` to round real weights to multiples of it, or use
+``method="monte_carlo"`` for the real weights.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Sequence
@@ -33,6 +36,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from monoculture.errors import InputError, UndefinedMetricWarning
 
@@ -53,8 +57,16 @@ Coalition = Literal["bloc", "members"]
 _MAX_TOTAL_WEIGHT = 50_000_000
 """Largest integer total weight solved exactly (the coefficient list is 8 bytes per unit)."""
 
-_MAX_SHAPLEY_CELLS = 4e10
-"""Largest ``n^2 q / 2`` solved exactly for Shapley–Shubik (about a minute on one core)."""
+_MAX_SHAPLEY_STEPS = 6e10
+"""Largest ``n (n/2) w / 2`` cell additions (``w = max(q - 1, W - q)``) solved exactly for
+Shapley–Shubik: about half a minute on one core."""
+
+_MAX_SHAPLEY_TABLE = 60_000_000
+"""Largest Shapley–Shubik table, ``(n/2 + 1) w`` cells; two are held (8 bytes a cell)."""
+
+_SHAPLEY_BAND = 16
+"""Rows of the Shapley–Shubik table updated by one numpy call, each over its own range."""
+
 
 _MC_BLOCK_CELLS = 4_000_000
 """Monte Carlo samples are drawn in blocks of about this many (sample, player) cells."""
@@ -255,17 +267,87 @@ def _banzhaf_exact(weights: np.ndarray, quota: int) -> np.ndarray:
     return raw
 
 
+def _shapley_shubik_scale(n: int, half: int) -> int:
+    """Smallest ``e >= 0`` with ``C(n, s) / 2^(e s) < 2^1000`` for every size ``s <= half``.
+
+    Coalition counts by size reach ``C(n, n/2)`` (about ``2^995`` for 1,000 players), so up
+    to about 1,020 players the table holds plain counts (``e = 0``); beyond, row ``s`` is
+    kept divided by ``2^(e s)``, a power of two, so the scaling itself is exact.
+    """
+    sizes = np.arange(half + 1, dtype=np.float64)
+    log2_counts = np.array(
+        [math.lgamma(n + 1) - math.lgamma(s + 1) - math.lgamma(n - s + 1) for s in sizes]
+    ) / math.log(2)
+    e = 0
+    while float(np.max(log2_counts - e * sizes)) >= 1000.0:
+        e += 1
+    return e
+
+
+def _coalition_table(weights: np.ndarray, half: int, width: int, e: int) -> np.ndarray:
+    """``(half + 1, width)`` number of s-subsets of all players weighing ``k``, ``/ 2^(e s)``.
+
+    The coefficients of ``prod_j (1 + y x^{w_j})``, truncated to ``s <= half``, ``k < width``.
+    Players are added in increasing weight, so after ``m`` of them the s-subsets weigh
+    between the sums of the ``s`` lightest and of the ``s`` heaviest so far; each step
+    touches only that range, in bands of rows, and writes into a second table, so the
+    shifted operand is never copied. The step is bound by memory bandwidth (about 3e9 cells
+    for 1,000 players with weights to 100): threads splitting the columns did not help.
+    """
+    ordered = np.sort(weights).tolist()
+    table = np.zeros((half + 1, width))
+    table[0, 0] = 1.0
+    new = table.copy()
+    prefix = [0, *itertools.accumulate(ordered)]
+    scale = math.ldexp(1.0, -e)
+    for m, w in enumerate(ordered):
+        if w >= width:
+            break  # every coalition holding this player (or a later, heavier one) is past the table
+        for s0 in range(1, min(m + 1, half) + 1, _SHAPLEY_BAND):
+            if prefix[s0] >= width:
+                break  # these rows, and all above, stay zero
+            s1 = min(s0 + _SHAPLEY_BAND, min(m + 1, half) + 1)
+            # rows s0 .. s1-1 read rows s0-1 .. s1-2, which (m players so far) weigh from
+            # prefix[s0 - 1] to the sum of the s1 - 2 heaviest; new = old + scale x shifted
+            lo = min(prefix[s0 - 1] + w, width)
+            hi = min(prefix[m] - prefix[m - (s1 - 2)] + w, width - 1)
+            if lo <= hi:
+                out = new[s0:s1, lo : hi + 1]
+                if e == 0:
+                    np.add(
+                        table[s0:s1, lo : hi + 1],
+                        table[s0 - 1 : s1 - 1, lo - w : hi - w + 1],
+                        out=out,
+                    )
+                else:
+                    np.multiply(table[s0 - 1 : s1 - 1, lo - w : hi - w + 1], scale, out=out)
+                    out += table[s0:s1, lo : hi + 1]
+            # below lo the shifted term is zero: copy the rows' own values
+            start = prefix[s0]
+            if start < lo:
+                new[s0:s1, start:lo] = table[s0:s1, start:lo]
+        table, new = new, table
+    return table
+
+
 def _shapley_shubik_exact(weights: np.ndarray, quota: int) -> np.ndarray:
     """``(n,)`` Shapley–Shubik indices of ``[quota; weights]`` (integers).
 
-    ``g[s, k]``: P(a uniformly random s-subset of the players so far weighs k). Adding a
-    player to ``m`` others: ``g'[s, k] = (m + 1 - s)/(m + 1) g[s, k] + s/(m + 1)
-    g[s - 1, k - w]`` (the new player is in a random s-subset with chance ``s/(m + 1)``).
-    Dividing a player of weight ``w`` out again runs upwards in ``s``, where each step
-    shrinks the error for ``s <= n / 2``; sizes above ``n / 2`` are the complements of
-    sizes below (an s-subset of the others weighing ``k`` leaves ``n - 1 - s`` weighing
-    ``rest - k``), so only sizes up to ``n / 2`` are kept, over weights up to
-    ``max(q - 1, W - q)``.
+    ``phi_i = sum_s sigma(s) N_i(s)``, ``sigma(s) = s! (n-1-s)! / n! = 1 / (n C(n-1, s))``,
+    where ``N_i(s)`` counts the s-subsets of the others weighing ``k`` in ``[q - w_i, q - 1]``.
+    The table ``T`` of all players (`_coalition_table`) is built once; removing one player
+    of weight ``w`` is the exact division ``O = T / (1 + y x^w)``, ``O[s, k] = sum_j (-1)^j
+    T[s-j, k-jw]``, so over the band, with ``C`` the cumulative sum of ``T`` along ``k``,
+    ``N(s) = sum_j (-1)^j (C[s-j, hi-jw] - C[s-j, lo-1-jw])`` (``lo - 1 - jw = hi - (j+1) w``).
+    That is one gather per distinct weight, ``O(n min(q/w, n))``, and players of equal weight
+    share it. Sizes ``s <= n/2`` are read directly: there each term is at most twice the
+    result's scale (``C(n, s) <= 2 C(n-1, s)``), so the alternating sum does not lose
+    precision; sizes above ``n/2`` are the complements of sizes below (the others less an
+    s-subset weighing ``k`` leave ``n - 1 - s`` players weighing ``W - w - k``, and
+    ``sigma(s) = sigma(n-1-s)``). Costs ``O(n^2 W / 4)`` cell additions for the table, over
+    weights up to ``max(q - 1, W - q)``. Counts by size reach ``C(1000, 500) ~ 1e299``: they
+    are kept as counts while they fit in float64 and scaled by ``2^(-e s)`` beyond
+    (`_shapley_shubik_scale`); every table entry is a sum of non-negative terms.
     """
     n = weights.shape[0]
     total = int(weights.sum())
@@ -273,37 +355,39 @@ def _shapley_shubik_exact(weights: np.ndarray, quota: int) -> np.ndarray:
         return np.ones(1)
     half = n // 2
     width = max(quota - 1, total - quota) + 1
-    g = np.zeros((half + 1, width))
-    g[0, 0] = 1.0
-    for m, w in enumerate(weights.tolist()):
-        hi = min(m + 1, half)
-        sizes = np.arange(1, hi + 1, dtype=np.float64)[:, None]
-        new = g[1 : hi + 1] * ((m + 1 - sizes) / (m + 1))
-        if w < width:
-            new[:, w:] += (sizes / (m + 1)) * g[0:hi, : width - w]
-        g[1 : hi + 1] = new
+    e = _shapley_shubik_scale(n, half)
+    table = _coalition_table(weights, half, width, e)
+    # cumulative[a, 1 + k] = sum of table[a, :k + 1]; column 0 is the empty sum
+    cumulative = np.zeros((half + 1, width + 1))
+    np.cumsum(table, axis=1, out=cumulative[:, 1:])
+    del table
+    # tau[s] = 2^(e s) sigma(s), correctly rounded from exact integers
+    tau = np.array([(1 << (e * s)) / (n * math.comb(n - 1, s)) for s in range(half + 1)])
     result = np.zeros(n)
     for w in np.unique(weights).tolist():
         if w == 0:
             continue  # a dummy: never pivotal
-        others = np.zeros((half + 1, width))  # sizes 0 .. half of the n - 1 others
-        others[0] = g[0]
-        for s in range(1, half + 1):
-            lower = np.zeros(width)
-            if w < width:
-                lower[w:] = others[s - 1, : width - w]
-            others[s] = (g[s] - (s / n) * lower) * (n / (n - s))
-        # sizes s <= half: the others weigh k in [q - w, q - 1]
-        low = max(quota - w, 0)
-        swing = others[:, low:quota].sum()
-        # sizes s > half: their complements, of size n - 1 - s <= half, weigh rest - k
-        rest = total - w
-        tail = n - 1 - half  # complement sizes 0 .. tail - 1
-        if tail > 0:
-            a, b = max(rest - (quota - 1), 0), rest - low
-            if b >= a:
-                swing += others[:tail, a : b + 1].sum()
-        result[weights == w] = swing / n
+        swing = 0.0
+        # sizes s <= half: band [q - w, q - 1]; sizes above: complements of size
+        # n - 1 - s <= n - 2 - half, band [W - w - q + 1, W - q]
+        for hi, top in ((quota - 1, half), (total - quota, n - 2 - half)):
+            if top < 0:
+                continue
+            steps = min(hi // w, top) + 1
+            shifts = np.arange(steps)
+            # at[a, j] = C[a, hi - j w] (0 left of column 0), j = 0 .. steps
+            at = cumulative[: top + 1, np.maximum(hi + 1 - w * np.arange(steps + 1), 0)]
+            # window[j, a] = tau[a + j] where a + j <= top, else 0
+            padded = np.zeros(top + steps)
+            padded[: top + 1] = tau[: top + 1]
+            window = sliding_window_view(padded, top + 1)[:steps]
+            # sum_a tau[a + j] (C[a, hi - jw] - C[a, hi - (j+1) w]): the band mass, shifted
+            # (the difference first: the cumulative sums are larger than the band mass)
+            band = at[:, :-1] - at[:, 1:]
+            per_shift = np.einsum("ja,aj->j", window, band)
+            sign = np.where(shifts % 2 == 0, 1.0, -1.0)
+            swing += float(np.sum(sign * np.ldexp(per_shift, -e * shifts)))
+        result[weights == w] = swing
     return np.asarray(np.clip(result, 0.0, 1.0))
 
 
@@ -525,11 +609,15 @@ def power_indices(
         swings = raw.sum()
         share = raw / swings if swings > 0 else np.full(n, np.nan)
     else:
-        if n * n * int_quota / 2 > _MAX_SHAPLEY_CELLS:
+        width = max(int_quota - 1, total - int_quota) + 1
+        steps = n * (n // 2 + 1) * width / 2
+        if steps > _MAX_SHAPLEY_STEPS or (n // 2 + 1) * width > _MAX_SHAPLEY_TABLE:
             raise InputError(
-                f"{function}: exact Shapley–Shubik for {n:,} players and quota {int_quota:,} "
-                f"needs about {n * n * int_quota / 2:.1e} steps (it grows as n^2 q); use "
-                "method='monte_carlo' (with standard errors) or index='banzhaf'."
+                f"{function}: exact Shapley–Shubik for {n:,} players and integer total weight "
+                f"{total:,} needs about {steps:.1e} steps over a table of "
+                f"{(n // 2 + 1) * width:,} cells (it grows as n^2 W); use "
+                "method='monte_carlo' (with standard errors), a coarser `resolution`, or "
+                "index='banzhaf'."
             )
         raw = _shapley_shubik_exact(game, int_quota)
         share = raw

@@ -474,6 +474,9 @@ th{cursor:pointer;background:#f3f4f6;position:sticky;top:0}
 th.asc::after{content:" \\25B2"} th.desc::after{content:" \\25BC"}
 .scroll{max-height:460px;overflow:auto}
 .figure{min-height:300px}
+h3{font-size:1rem;margin:20px 0 4px}
+tr.spof td,tr.fail td{color:#b91c1c;font-weight:600}
+ul.spof{color:#b91c1c;font-weight:600}
 """
 
 _SCRIPT = """
@@ -588,6 +591,14 @@ def render_html(document: AnalysisDocument) -> str:
 
         figures["fig-aggregation"] = aggregation_figure(doc.aggregation)
         sections.append(aggregation_section(doc.aggregation, "fig-aggregation"))
+
+    if doc.governance is not None:
+        from monoculture.report.governance import governance_figure, governance_section
+
+        ids = [f"fig-governance-{k}" for k in range(len(doc.governance["attributes"]))]
+        for fig_id, entry in zip(ids, doc.governance["attributes"], strict=True):
+            figures[fig_id] = governance_figure(entry)
+        sections.append(governance_section(doc.governance, ids))
 
     agent_rows = list(doc.agents)
     agent_columns = list(agent_rows[0].keys()) if agent_rows else []

@@ -65,7 +65,8 @@ def _pvalue(p: float) -> str:
 
 
 def render(analysis: Analysis, console: Console | None = None) -> None:
-    """Print the verdict, the key figures with intervals, top pairs, clusters and input."""
+    """Print the verdict, the key figures with intervals, top pairs, clusters and input,
+    and the governance part (power by group, pivotal shares, policy) when there is one."""
     console = console or Console()
     s = analysis.summary
     console.print(Text(analysis.verdict, style="bold"))
@@ -183,3 +184,8 @@ def render(analysis: Analysis, console: Console | None = None) -> None:
                     f"{row['p_value']:.3f}",
                 )
         console.print(attrs)
+
+    if analysis.governance is not None:
+        from monoculture.report.governance import render_governance
+
+        render_governance(analysis.governance, console)
