@@ -212,6 +212,11 @@ class AnalysisDocument(BaseModel):
         "results (`monoculture.governance.governance_summary`); absent without categorical "
         "agent attributes or a policy.",
     )
+    guard: dict[str, Any] | None = Field(
+        default=None,
+        description="The run's gate and monitors on this round (`guard-round-N.json` without "
+        "the per-item decisions): gate, guarantee, figures, alarms with their step.",
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

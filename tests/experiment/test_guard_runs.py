@@ -63,6 +63,12 @@ def test_gate_decides_every_held_out_item_and_alarms_name_their_step(
     assert guard["alarms"], "an agreement mean far above 0.3 must sound the alarm"
     assert all(isinstance(a["step"], int) and a["item_id"] for a in guard["alarms"])
     assert "abstained on (escalated)" in stdout
+    analysis = json.loads((output / "analysis-round-0.json").read_text())
+    assert analysis["guard"]["alarms"] == guard["alarms"]
+    assert "decisions" not in analysis["guard"]
+    page = (output / "report-round-0.html").read_text()
+    assert "id='guard'" in page
+    assert f"<td>{guard['alarms'][0]['step']}</td>" in page
 
 
 def test_gate_decisions_and_alarms_are_in_the_signed_ledger(

@@ -592,6 +592,11 @@ def render_html(document: AnalysisDocument) -> str:
         figures["fig-aggregation"] = aggregation_figure(doc.aggregation)
         sections.append(aggregation_section(doc.aggregation, "fig-aggregation"))
 
+    if doc.guard is not None:
+        from monoculture.report.guarding import guard_section
+
+        sections.append(guard_section(doc.guard))
+
     if doc.governance is not None:
         from monoculture.report.governance import governance_figure, governance_section
 
