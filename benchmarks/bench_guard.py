@@ -1,6 +1,7 @@
 """Speed of the guard against the targets of issue 12, printed as ratios (>= 1 meets it):
 calibrating a gate on MMLU-Pro in under 1 s; monitors at >= 1,000,000 decisions/s in batch
-replay and >= 100,000/s one `update` at a time.
+replay and >= 100,000/s one `update` at a time. Also the one-off cost of setting
+Page-Hinkley's and ADWIN's parameters from a target ARL by simulation (no target).
 
 Run: ``.venv/bin/python benchmarks/bench_guard.py`` (needs ../shared/data/mmlu-pro for the
 gate; the monitors run on generated streams).
@@ -20,8 +21,11 @@ from monoculture.guard import (
     Cusum,
     Monitor,
     PageHinkley,
+    SimulatedThreshold,
     SynchronisationAlarm,
+    adwin_delta,
     calibrate_gate,
+    page_hinkley_threshold,
     score_items,
 )
 from monoculture.io import read_responses
@@ -75,7 +79,9 @@ def bench_monitors() -> None:
             agreement,
         ),
         ("page_hinkley (river defaults)", lambda: PageHinkley(), normal),
+        ("page_hinkley (ARL0 1000, normal)", lambda: PageHinkley(mean=0, sd=1), normal),
         ("adwin (river defaults)", lambda: Adwin(), canary),
+        ("adwin (ARL0 10,000, p0 .1)", lambda: Adwin(p0=0.1), canary),
     ]
     print(f"monitors: decisions/s; ratios to {BATCH_TARGET:,}/s batch, {SINGLE_TARGET:,}/s single")
     for name, make, data in cases:
@@ -100,6 +106,32 @@ def bench_monitors() -> None:
         )
 
 
+def bench_calibration() -> None:
+    """Setting Page-Hinkley's threshold and ADWIN's delta from a target ARL simulates
+    2,000 in-control streams once per setting (then cached): the cost of the first
+    construction."""
+    cases: list[tuple[str, Callable[[], object]]] = [
+        (
+            "page_hinkley_threshold(1000, normal)",
+            lambda: page_hinkley_threshold(1000, mean=0, sd=1),
+        ),
+        ("page_hinkley_threshold(1000, p0 .1)", lambda: page_hinkley_threshold(1000, p0=0.1)),
+        ("adwin_delta(10000, p0 .1)", lambda: adwin_delta(10_000, p0=0.1)),
+        ("adwin_delta(10000, normal sd .3)", lambda: adwin_delta(10_000, mean=0.6, sd=0.3)),
+    ]
+    print("thresholds from a target ARL (first call; cached afterwards):")
+    for name, work in cases:
+        start = time.perf_counter()
+        found = work()
+        seconds = time.perf_counter() - start
+        assert isinstance(found, SimulatedThreshold)
+        print(
+            f"  {name:38s} {seconds:5.2f} s  {found.parameter} {found.value:.4g}, simulated ARL "
+            f"{found.arl:,.0f} +- {found.standard_error:,.0f} (target {found.target_arl:,.0f})"
+        )
+
+
 if __name__ == "__main__":
     bench_gate()
+    bench_calibration()
     bench_monitors()

@@ -37,6 +37,9 @@ FACTORIES: list[tuple[str, Callable[[], Monitor], np.ndarray]] = [
     ("page-hinkley", lambda: PageHinkley(threshold=15.0), NORMAL),
     ("adwin", lambda: Adwin(), NORMAL),
     ("adwin-binary", lambda: Adwin(delta=0.01), BINARY),
+    # Parameters from a target ARL: the saved state must restore them without simulating.
+    ("page-hinkley-arl", lambda: PageHinkley(mean=0.0, sd=1.0, target_arl=300), NORMAL),
+    ("adwin-arl", lambda: Adwin(p0=0.3, target_arl=5000), BINARY),
 ]
 
 
@@ -91,7 +94,8 @@ def _river_alarms(detector: object, data: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize(
     ("ours", "theirs"),
     [
-        ({}, {}),
+        ({}, {}),  # without an in-control distribution, river's defaults
+        ({"threshold": 50.0}, {"threshold": 50.0}),
         ({"threshold": 10.0, "mode": "up"}, {"threshold": 10.0, "mode": "up"}),
         (
             {"threshold": 8.0, "alpha": 0.99, "min_instances": 10},
@@ -143,9 +147,6 @@ def _swarm_stream(seed: int, stable: int, shifted: int) -> pd.DataFrame:
     return stream
 
 
-PH_THRESHOLD = 5.0
-
-
 def test_detection_delay_and_false_alarms_against_baselines() -> None:
     # On 12 simulated swarm streams (2,000 stable decisions, then 1,000 drifted), each
     # monitor is scored by false alarms per stable period and detection delay, next to
@@ -157,9 +158,12 @@ def test_detection_delay_and_false_alarms_against_baselines() -> None:
     a_mean, a_sd = reference["agreement"].mean(), reference["agreement"].std()
     e_mean, e_sd = reference["entropy"].mean(), reference["entropy"].std()
     p0 = 1.0 - reference["correct"].mean()
-    # Thresholds from a target in-control ARL of 2,000 decisions, computed once.
+    # Thresholds from a target in-control ARL of 2,000 decisions, computed once (ADWIN:
+    # 5,000: it cannot alarm as often as every 2,000 canaries in control).
     h_canary = BernoulliCusum(p0=p0, p1=min(0.95, 1.6 * p0), target_arl=2000).h
     h_sync = SynchronisationAlarm(mean=0.0, sd=1.0, target_arl=2000).h
+    ph_threshold = PageHinkley(mean=a_mean, sd=a_sd, target_arl=2000).threshold
+    adwin_delta = Adwin(p0=p0, target_arl=5000).delta
     makers: dict[str, Callable[[], Monitor]] = {
         "bernoulli_cusum": lambda: BernoulliCusum(p0=p0, p1=min(0.95, 1.6 * p0), h=h_canary),
         "sync_agreement": lambda: SynchronisationAlarm(
@@ -168,8 +172,8 @@ def test_detection_delay_and_false_alarms_against_baselines() -> None:
         "sync_entropy": lambda: SynchronisationAlarm(
             signal="entropy", mean=e_mean, sd=e_sd, h=h_sync
         ),
-        "page_hinkley": lambda: PageHinkley(threshold=PH_THRESHOLD),
-        "adwin": lambda: Adwin(),
+        "page_hinkley": lambda: PageHinkley(threshold=ph_threshold),
+        "adwin": lambda: Adwin(delta=adwin_delta),
     }
     signals = {
         "bernoulli_cusum": "correct",
@@ -221,6 +225,8 @@ def test_canary_mixer_is_reproducible_and_restorable() -> None:
         (lambda: Adwin(delta=2.0), "`delta`"),
         (lambda: SynchronisationAlarm(signal="margin", mean=0, sd=1), "`signal`"),  # type: ignore[arg-type]
         (lambda: Cusum(target_arl=0.5), "target_arl"),
+        (lambda: PageHinkley(mean=0, sd=1, target_arl=0.5), "finite number > 1"),
+        (lambda: Adwin(p0=0.1, target_arl=float("nan")), "finite number > 1"),
         (lambda: BernoulliCusum(p0=0.1, p1=0.2, h=2).update(0.5), "canary correctness"),
         (lambda: monitor_from_dict({"kind": "spc"}), "unknown monitor kind"),
     ],

@@ -6,15 +6,19 @@ Gate: `score_items` (or `score_decisions`, `score_array`) -> `calibrate_gate` ->
 `apply_gate`; `Gate.save` / `load_gate` for ``gate.json``. Monitors: `Cusum`,
 `BernoulliCusum`, `SynchronisationAlarm`, `PageHinkley`, `Adwin` (``update``,
 ``update_many``, ``to_dict`` / ``from_dict``), `CanaryMixer`; thresholds from a target
-in-control ARL (`cusum_threshold`, `bernoulli_cusum_threshold`); `replay` a stream
+in-control ARL (`cusum_threshold`, `bernoulli_cusum_threshold`; by simulation
+`page_hinkley_threshold`, `adwin_delta`); `replay` a stream
 through the monitors of a ``monitors.toml`` (`load_monitors`). See docs/guard.md.
 """
 
 from monoculture.guard._arl import (
+    SimulatedThreshold,
+    adwin_delta,
     bernoulli_cusum_arl,
     bernoulli_cusum_threshold,
     cusum_arl,
     cusum_threshold,
+    page_hinkley_threshold,
 )
 from monoculture.guard._gate import (
     Gate,
@@ -62,7 +66,9 @@ __all__ = [
     "MonitorsConfig",
     "PageHinkley",
     "ReplayResult",
+    "SimulatedThreshold",
     "SynchronisationAlarm",
+    "adwin_delta",
     "alarm_run_lengths",
     "apply_gate",
     "bernoulli_cusum_arl",
@@ -77,6 +83,7 @@ __all__ = [
     "load_monitors",
     "minimum_calibration_items",
     "monitor_from_dict",
+    "page_hinkley_threshold",
     "replay",
     "score_array",
     "score_decisions",

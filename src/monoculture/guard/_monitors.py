@@ -30,17 +30,29 @@ numpy that rounds exactly as the one-at-a-time path.
 
 from __future__ import annotations
 
+import itertools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from math import isqrt
+from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 import pandas as pd
 from scipy import signal as scipy_signal
 
 from monoculture.errors import InputError, SchemaError
-from monoculture.guard._arl import Side, bernoulli_cusum_threshold, cusum_threshold
+from monoculture.guard._arl import (
+    InControl,
+    Side,
+    SimulatedThreshold,
+    adwin_delta,
+    bernoulli_cusum_threshold,
+    check_target_arl,
+    cusum_threshold,
+    in_control_distribution,
+    page_hinkley_threshold,
+)
 
 __all__ = [
     "MONITORS",
@@ -55,9 +67,19 @@ __all__ = [
     "monitor_from_dict",
 ]
 
+_DEFAULT_TARGET_ARL = 1000.0
+# ADWIN cannot alarm often in control: even at delta -> 1 its ARL is in the thousands on
+# canary streams (about 2,500 at p0 = 0.2, 8,500 at p0 = 0.02), so its default is higher.
+_ADWIN_DEFAULT_TARGET_ARL = 10_000.0
+_RIVER_PH_THRESHOLD = 50.0
+_RIVER_ADWIN_DELTA = 0.002
 _FIRST_WINDOW = 256
 _MAX_WINDOW = 1 << 16
 _MIN_WINDOW = 32
+_SIZES = [float(1 << row) for row in range(64)]  # values per ADWIN bucket, by row
+_ADWIN_MAX_BLOCK = 1 << 14
+_ADWIN_MIN_BLOCK = 256
+_ADWIN_OVERHEAD = 200
 
 
 def _positive(value: object, name: str, owner: str) -> float:
@@ -80,6 +102,44 @@ def _count(value: object, name: str, owner: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InputError(f"{owner}: `{name}` must be an integer >= {minimum}; got {value!r}.")
     return int(value)
+
+
+def _in_control_fields(
+    in_control: InControl | None,
+) -> tuple[float | None, float | None, float | None]:
+    """``(mean, sd, p0)`` of an in-control distribution (None where it has none)."""
+    if in_control is None:
+        return None, None, None
+    if in_control[0] == "bernoulli":
+        return None, None, in_control[1]
+    _, mean, sd = cast(tuple[str, float, float], in_control)
+    return mean, sd, None
+
+
+def _arl_route(
+    owner: str,
+    parameter: str,
+    given: object,
+    target_arl: object,
+    mean: float | None,
+    sd: float | None,
+    p0: float | None,
+) -> tuple[InControl | None, float | None]:
+    """How a monitor with a river parameter sets it: ``(in_control, target)``; ``target``
+    is the in-control ARL to simulate for, or None when the parameter is given (or, with
+    no in-control distribution, river's default applies)."""
+    known = not (mean is None and sd is None and p0 is None)
+    in_control = in_control_distribution(mean=mean, sd=sd, p0=p0, function=owner) if known else None
+    target = None if target_arl is None else check_target_arl(target_arl, owner)
+    if given is not None:
+        return in_control, None
+    if in_control is None and target is not None:
+        raise InputError(
+            f"{owner}: `target_arl` needs the signal's in-control distribution to simulate: "
+            f"give `mean` and `sd` (a normal signal) or `p0` (canary correctness, p0 the "
+            f"error rate), or set `{parameter}` yourself instead of `target_arl`."
+        )
+    return in_control, target
 
 
 class Monitor(ABC):
@@ -439,13 +499,28 @@ class PageHinkley(_Scanner):
     ``threshold`` above its minimum (``mode="up"``), falls more than it below its maximum
     (``"down"``) or either (``"both"``), once ``min_instances`` values have been seen.
 
+    The threshold comes from a target in-control ARL when the signal's in-control
+    distribution is given (`page_hinkley_threshold`: simulated, Monte Carlo standard error
+    about 2.2 % of the target, in ``calibration``); ``threshold`` sets it by hand (river's
+    route: no simulation); with neither, river's default 50 applies.
+
     The running mean is kept as total / n (river: an incremental mean); the two round
     differently in the last bits, which moves no alarm on the streams tested.
+
+    Args:
+        min_instances, delta, alpha, mode: river's parameters.
+        threshold: river's threshold; given, it is used as is.
+        target_arl: in-control ARL that sets the threshold (default 1000 when the
+            in-control distribution is given).
+        mean, sd: in-control mean and sd of a normal signal; or
+        p0: in-control error rate of canary correctness (values 1 right, 0 wrong).
 
     Example:
         >>> ph = PageHinkley(threshold=5.0, min_instances=5)
         >>> ph.update_many([0.0] * 20 + [2.0] * 10).nonzero()[0].tolist()
         [22]
+        >>> round(PageHinkley(mean=0.0, sd=1.0, target_arl=500).calibration.arl / 500, 1)
+        1.0
     """
 
     kind: ClassVar[str] = "page_hinkley"
@@ -455,22 +530,45 @@ class PageHinkley(_Scanner):
         *,
         min_instances: int = 30,
         delta: float = 0.005,
-        threshold: float = 50.0,
+        threshold: float | None = None,
         alpha: float = 1 - 0.0001,
         mode: Literal["up", "down", "both"] = "both",
+        target_arl: float | None = None,
+        mean: float | None = None,
+        sd: float | None = None,
+        p0: float | None = None,
     ) -> None:
         owner = "PageHinkley"
         self.min_instances = _count(min_instances, "min_instances", owner)
         if isinstance(delta, bool) or not isinstance(delta, int | float) or not delta >= 0:
             raise InputError(f"{owner}: `delta` must be a number >= 0; got {delta!r}.")
         self.delta = float(delta)
-        self.threshold = _positive(threshold, "threshold", owner)
         if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha <= 1:
             raise InputError(f"{owner}: `alpha` must be a number in (0, 1]; got {alpha!r}.")
         self.alpha = float(alpha)
         if mode not in ("up", "down", "both"):
             raise InputError(f"{owner}: `mode` must be 'up', 'down' or 'both'; got {mode!r}.")
         self.mode: Literal["up", "down", "both"] = mode
+        in_control, target = _arl_route(owner, "threshold", threshold, target_arl, mean, sd, p0)
+        self.mean, self.sd, self.p0 = _in_control_fields(in_control)
+        self.calibration: SimulatedThreshold | None = None
+        if threshold is None and in_control is not None:
+            target = _DEFAULT_TARGET_ARL if target is None else target
+            self.calibration = page_hinkley_threshold(
+                target,
+                mean=self.mean,
+                sd=self.sd,
+                p0=self.p0,
+                min_instances=self.min_instances,
+                delta=self.delta,
+                alpha=self.alpha,
+                mode=mode,
+            )
+            threshold = self.calibration.value
+        self.threshold = _positive(
+            _RIVER_PH_THRESHOLD if threshold is None else threshold, "threshold", owner
+        )
+        self.target_arl = target if target_arl is None else float(target_arl)
         self._up = mode in ("up", "both")
         self._down = mode in ("down", "both")
         self.reset()
@@ -482,6 +580,10 @@ class PageHinkley(_Scanner):
             "threshold": self.threshold,
             "alpha": self.alpha,
             "mode": self.mode,
+            "target_arl": self.target_arl,
+            "mean": self.mean,
+            "sd": self.sd,
+            "p0": self.p0,
         }
 
     def reset(self) -> None:
@@ -558,6 +660,46 @@ class PageHinkley(_Scanner):
         return -1
 
 
+def _fill_buckets(
+    totals: list[list[float]], variances: list[list[float]], values: list[float], limit: int
+) -> None:
+    """Add each value to ADWIN's rows as `Adwin._insert` does (its `_compress` inlined:
+    a merge comes every other value), with the same arithmetic. Row 0's buckets hold one
+    value, so there ``size * 0.5 = 0.5`` and ``t / size = t`` exactly."""
+    row0, var0 = totals[0], variances[0]
+    for value in values:
+        row0.append(value)
+        var0.append(0.0)
+        if len(row0) > limit:
+            t0, t1 = row0[0], row0[1]
+            merged = var0[0] + var0[1] + 0.5 * (t0 - t1) * (t0 - t1)
+            del row0[:2]
+            del var0[:2]
+            if len(totals) == 1:
+                totals.append([])
+                variances.append([])
+            row_totals, row_variances = totals[1], variances[1]
+            row_totals.append(t0 + t1)
+            row_variances.append(merged)
+            row = 1
+            while len(row_totals) > limit:
+                size = _SIZES[row]
+                t0, t1 = row_totals[0], row_totals[1]
+                mu0, mu1 = t0 / size, t1 / size
+                merged = (
+                    row_variances[0] + row_variances[1] + size * 0.5 * (mu0 - mu1) * (mu0 - mu1)
+                )
+                del row_totals[:2]
+                del row_variances[:2]
+                row += 1
+                if row == len(totals):
+                    totals.append([])
+                    variances.append([])
+                row_totals, row_variances = totals[row], variances[row]
+                row_totals.append(t0 + t1)
+                row_variances.append(merged)
+
+
 class Adwin(Monitor):
     """ADWIN2 adaptive windowing (Bifet & Gavalda 2007) with river's parameters, defaults
     and arithmetic (``river.drift.ADWIN``, river 0.26), so that both give the same alarms.
@@ -567,10 +709,27 @@ class Adwin(Monitor):
     ``grace_period`` are held), each cut of the window into an older part W0 and a newer W1,
     both at least ``min_window_length`` long, is tested: ``|mean W0 - mean W1| > eps`` with
     ``eps = sqrt(2 m var d') + 2/3 d' m``, ``m = 1/(n0 - l + 1) + 1/(n1 - l + 1)``,
-    ``d' = log(2 log(W) / delta)``, var the window's variance. On a cut the oldest bucket is
-    dropped and the test repeats. As in river 0.26, the monitor restarts after an alarm.
+    ``d' = log(2 log(W) / delta)``, var the window's variance. A cut is an alarm, and as in
+    river 0.26 the monitor then restarts (river first drops old buckets and tests again,
+    which the restart makes moot, so the first cut found decides).
 
-    The batch path runs `update` in turn: the bucket structure does not vectorise.
+    ``delta`` comes from a target in-control ARL when the signal's in-control distribution
+    is given (`adwin_delta`: simulated, Monte Carlo standard error about 2.2 % of the
+    target, in ``calibration``); ``delta`` sets it by hand (river's route); with neither,
+    river's default 0.002 applies. ADWIN alarms rarely in control: even delta near 1 gives
+    an in-control ARL in the thousands, hence the default target of 10,000.
+
+    The batch path inserts values as `update` does (plain floats, no per-value calls) and
+    runs the cut tests of many checks at once in numpy, in the same order of operations,
+    so the alarms and the state are exactly those of `update`.
+
+    Args:
+        delta: river's confidence; given, it is used as is.
+        clock, max_buckets, min_window_length, grace_period: river's parameters.
+        target_arl: in-control ARL that sets delta (default 10,000 when the in-control
+            distribution is given).
+        mean, sd: in-control mean and sd of a normal signal; or
+        p0: in-control error rate of canary correctness (values 1 right, 0 wrong).
 
     Example:
         >>> adwin = Adwin()
@@ -584,18 +743,39 @@ class Adwin(Monitor):
     def __init__(
         self,
         *,
-        delta: float = 0.002,
+        delta: float | None = None,
         clock: int = 32,
         max_buckets: int = 5,
         min_window_length: int = 5,
         grace_period: int = 10,
+        target_arl: float | None = None,
+        mean: float | None = None,
+        sd: float | None = None,
+        p0: float | None = None,
     ) -> None:
         owner = "Adwin"
-        self.delta = _level(delta, "delta", owner)
         self.clock = _count(clock, "clock", owner)
         self.max_buckets = _count(max_buckets, "max_buckets", owner, minimum=2)
         self.min_window_length = _count(min_window_length, "min_window_length", owner)
         self.grace_period = _count(grace_period, "grace_period", owner, minimum=0)
+        in_control, target = _arl_route(owner, "delta", delta, target_arl, mean, sd, p0)
+        self.mean, self.sd, self.p0 = _in_control_fields(in_control)
+        self.calibration: SimulatedThreshold | None = None
+        if delta is None and in_control is not None:
+            target = _ADWIN_DEFAULT_TARGET_ARL if target is None else target
+            self.calibration = adwin_delta(
+                target,
+                mean=self.mean,
+                sd=self.sd,
+                p0=self.p0,
+                clock=self.clock,
+                max_buckets=self.max_buckets,
+                min_window_length=self.min_window_length,
+                grace_period=self.grace_period,
+            )
+            delta = self.calibration.value
+        self.delta = _level(_RIVER_ADWIN_DELTA if delta is None else delta, "delta", owner)
+        self.target_arl = target if target_arl is None else float(target_arl)
         self.reset()
 
     def params(self) -> dict[str, Any]:
@@ -605,6 +785,10 @@ class Adwin(Monitor):
             "max_buckets": self.max_buckets,
             "min_window_length": self.min_window_length,
             "grace_period": self.grace_period,
+            "target_arl": self.target_arl,
+            "mean": self.mean,
+            "sd": self.sd,
+            "p0": self.p0,
         }
 
     def reset(self) -> None:
@@ -643,88 +827,70 @@ class Adwin(Monitor):
         """Mean of the current window (0 when empty)."""
         return self._total / self._width if self._width else 0.0
 
-    def _insert(self, x: float) -> None:
-        totals, variances = self._totals, self._variances
-        totals[0].append(x)
-        variances[0].append(0.0)
-        self._width += 1.0
-        width = self._width
-        if width > 1.0:
-            gap = x - self._total / (width - 1.0)
-            self._variance += (width - 1.0) * gap * gap / width
-        self._total += x
-        row = 0
-        while len(totals[row]) == self.max_buckets + 1:
+    def _compress(self, row: int = 0) -> None:
+        """Merge the two oldest buckets of every full row into the next one, from ``row``
+        (which has just reached ``max_buckets + 1``)."""
+        totals, variances, limit = self._totals, self._variances, self.max_buckets
+        while len(totals[row]) > limit:
             size = float(1 << row)
-            t0, t1 = totals[row][0], totals[row][1]
+            row_totals, row_variances = totals[row], variances[row]
+            t0, t1 = row_totals[0], row_totals[1]
             mu0, mu1 = t0 / size, t1 / size
             merged_variance = (
-                variances[row][0] + variances[row][1] + size * 0.5 * (mu0 - mu1) * (mu0 - mu1)
+                row_variances[0] + row_variances[1] + size * 0.5 * (mu0 - mu1) * (mu0 - mu1)
             )
             if row + 1 == len(totals):
                 totals.append([])
                 variances.append([])
             totals[row + 1].append(t0 + t1)
             variances[row + 1].append(merged_variance)
-            del totals[row][:2]
-            del variances[row][:2]
-            if len(totals[row + 1]) <= self.max_buckets:
-                break
+            del row_totals[:2]
+            del row_variances[:2]
             row += 1
 
-    def _drop_oldest(self) -> None:
-        last = len(self._totals) - 1
-        size = float(1 << last)
-        total, variance = self._totals[last][0], self._variances[last][0]
-        mean = total / size
-        self._width -= size
-        self._total -= total
-        rest = self._total / self._width
-        self._variance -= variance + size * self._width * (mean - rest) * (mean - rest) / (
-            size + self._width
-        )
-        del self._totals[last][0]
-        del self._variances[last][0]
-        if not self._totals[last]:
-            self._totals.pop()
-            self._variances.pop()
-
-    def _cut(self, n0: float, n1: float, mean_gap: float) -> bool:
-        length = float(self.min_window_length)
-        d_prime = math.log(2.0 * math.log(self._width) / self.delta)
-        m = 1.0 / (n0 - length + 1.0) + 1.0 / (n1 - length + 1.0)
-        epsilon = math.sqrt(2.0 * m * (self._variance / self._width) * d_prime) + (
-            2.0 / 3.0 * d_prime * m
-        )
-        return abs(mean_gap) > epsilon
+    def _insert(self, x: float) -> None:
+        self._totals[0].append(x)
+        self._variances[0].append(0.0)
+        self._width += 1.0
+        width = self._width
+        if width > 1.0:
+            gap = x - self._total / (width - 1.0)
+            self._variance += (width - 1.0) * gap * gap / width
+        self._total += x
+        if len(self._totals[0]) > self.max_buckets:
+            self._compress()
 
     def _detect(self) -> bool:
-        changed = False
+        """Whether any cut of the window into older W0 and newer W1 separates their means.
+
+        river then drops the oldest bucket and tests again; as the monitor restarts on a
+        cut, the first cut decides and the rest is skipped."""
         length = float(self.min_window_length)
-        again = True
-        while again:
-            again = False
-            n0, n1, u0, u1 = 0.0, self._width, 0.0, self._total
-            for row in range(len(self._totals) - 1, -1, -1):
-                size = float(1 << row)
-                row_totals = self._totals[row]
-                last = len(row_totals) - 1
-                cut = False
-                for index, total in enumerate(row_totals):
-                    n0 += size
-                    n1 -= size
-                    u0 += total
-                    u1 -= total
-                    if row == 0 and index == last:
-                        break
-                    if n1 >= length and n0 >= length and self._cut(n0, n1, (u0 / n0) - (u1 / n1)):
-                        again = changed = True
-                        self._drop_oldest()
-                        cut = True
-                        break
-                if cut:
+        width, variance = self._width, self._variance
+        if width < 2.0 * length:
+            return False  # no cut leaves both parts min_window_length long
+        d_prime = math.log(2.0 * math.log(width) / self.delta)
+        n0, n1, u0, u1 = 0.0, width, 0.0, self._total
+        totals = self._totals
+        for row in range(len(totals) - 1, -1, -1):
+            size = float(1 << row)
+            row_totals = totals[row]
+            last = len(row_totals) - 1
+            for index, total in enumerate(row_totals):
+                n0 += size
+                n1 -= size
+                u0 += total
+                u1 -= total
+                if row == 0 and index == last:
                     break
-        return changed
+                if n1 >= length and n0 >= length:
+                    m = 1.0 / (n0 - length + 1.0) + 1.0 / (n1 - length + 1.0)
+                    epsilon = math.sqrt(2.0 * m * (variance / width) * d_prime) + (
+                        2.0 / 3.0 * d_prime * m
+                    )
+                    if abs((u0 / n0) - (u1 / n1)) > epsilon:
+                        return True
+        return False
 
     def _step(self, x: float) -> bool:
         self._insert(x)
@@ -733,6 +899,123 @@ class Adwin(Monitor):
             self.reset()
             return True
         return False
+
+    def _alarm_positions(self, x: np.ndarray) -> np.ndarray:
+        alarms: list[int] = []
+        values = x.tolist()
+        start, n = 0, len(values)
+        while start < n:
+            # Values inserted past an alarm are wasted (the window restarts there), about
+            # half a block per alarm; each block's cut tests cost a fixed numpy overhead
+            # (that of ~_ADWIN_OVERHEAD inserts). With the run so far as the guess of the
+            # run length T, a block of sqrt(2 T overhead) balances the two.
+            guess = max(self._tick, _ADWIN_MIN_BLOCK)
+            block = min(_ADWIN_MAX_BLOCK, max(_ADWIN_MIN_BLOCK, isqrt(2 * _ADWIN_OVERHEAD * guess)))
+            stop = min(n, start + block)
+            hit = self._scan_block(x, values, start, stop)
+            if hit < 0:
+                start = stop
+            else:
+                alarms.append(hit)
+                start = hit + 1
+        return np.asarray(alarms, dtype=np.int64)
+
+    def _scan_block(self, x: np.ndarray, values: list[float], start: int, stop: int) -> int:
+        """Take ``x[start:stop]`` as `_step` does, keeping at every check the buckets'
+        totals, then run all the checks' cut tests at once (`_first_cut`). Return the
+        position of the first alarm (the state is then reset) or -1.
+
+        Exactly `_step`'s arithmetic: the window's total and variance are sequential
+        cumulative sums (np.cumsum adds in order) of the same terms, and the buckets are
+        filled and merged by the same steps, inlined."""
+        n = stop - start
+        block = x[start:stop]
+        width = self._width + np.arange(1, n + 1, dtype=np.float64)
+        before = width - 1.0
+        total = np.cumsum(np.concatenate(([self._total], block)))  # before each value, end
+        gap = block - total[:-1] / np.where(before > 0, before, 1.0)
+        spread = before * gap * gap / width
+        spread[before == 0] = 0.0  # the first value of a window adds no variance
+        variance = np.cumsum(np.concatenate(([self._variance], spread)))
+        tick = self._tick + np.arange(1, n + 1)
+        checks = np.flatnonzero((tick % self.clock == 0) & (width > self.grace_period))
+        totals, variances, limit = self._totals, self._variances, self.max_buckets
+        chain_rows = itertools.chain.from_iterable
+        flat: list[float] = []
+        counts: list[int] = []  # buckets per row, oldest row first, check after check
+        n_rows: list[int] = []
+        done = start
+        for upto in (checks + (start + 1)).tolist():
+            _fill_buckets(totals, variances, values[done:upto], limit)
+            done = upto
+            oldest_first = totals[::-1]
+            flat.extend(chain_rows(oldest_first))
+            counts.extend(map(len, oldest_first))
+            n_rows.append(len(totals))
+        _fill_buckets(totals, variances, values[done:stop], limit)
+        self._width, self._total = float(width[-1]), float(total[-1])
+        self._variance, self._tick = float(variance[-1]), int(tick[-1])
+        if not len(checks):
+            return -1
+        first = self._first_cut(
+            flat, counts, n_rows, width[checks], total[checks + 1], variance[checks + 1]
+        )
+        if first < 0:
+            return -1
+        self.reset()
+        return start + int(checks[first])
+
+    def _first_cut(
+        self,
+        flat: list[float],
+        counts: list[int],
+        n_rows: list[int],
+        width: np.ndarray,
+        total: np.ndarray,
+        variance: np.ndarray,
+    ) -> int:
+        """Index of the first check at which some cut fires (`_detect`), or -1.
+
+        ``flat`` holds every check's bucket totals (oldest first), ``counts`` the buckets
+        in each row of each check (oldest row first), ``n_rows`` the rows of each check;
+        ``width``, ``total``, ``variance``: the window's at each check."""
+        n_checks = len(n_rows)
+        rows_held = np.asarray(n_rows)
+        per_row = np.asarray(counts)
+        # Row r (counted from 0 = newest) holds buckets of 2^r values.
+        row_start = np.repeat(np.cumsum(rows_held) - rows_held, rows_held)
+        row = np.repeat(rows_held, rows_held) - 1 - (np.arange(len(per_row)) - row_start)
+        sizes = np.repeat(np.ldexp(1.0, row), per_row)
+        held = np.add.reduceat(per_row, np.cumsum(rows_held) - rows_held)
+        which = np.repeat(np.arange(n_checks), held)
+        column = np.arange(len(flat)) - np.repeat(np.cumsum(held) - held, held)
+        bucket_totals = np.zeros((n_checks, int(held.max()) + 1))
+        bucket_sizes = np.zeros((n_checks, int(held.max())))
+        # u1 starts at the window's total and loses each bucket in turn, as in _detect
+        # (x + (-b) rounds as x - b); u0 and n0 gain them; padding adds zeros at the end.
+        bucket_totals[:, 0] = total
+        bucket_totals[which, column + 1] = -np.asarray(flat)
+        u1_all = np.cumsum(bucket_totals, axis=1)
+        u0 = np.cumsum(-bucket_totals[:, 1:], axis=1)
+        u1 = u1_all[:, 1:]
+        bucket_sizes[which, column] = sizes
+        n0 = np.cumsum(bucket_sizes, axis=1)
+        n1 = width[:, None] - n0
+        length = float(self.min_window_length)
+        # The last bucket has n1 = 0 and padding n1 = 0: both fall out here.
+        rows, cols = np.nonzero((n0 >= length) & (n1 >= length))
+        if not len(rows):
+            return -1
+        # Only checks with a cut to test (width >= 2 * length >= 2, so log(width) > 0).
+        d_prime = np.zeros(n_checks)
+        tested = np.unique(rows)
+        d_prime[tested] = [math.log(2.0 * math.log(w) / self.delta) for w in width[tested].tolist()]
+        a0, a1 = n0[rows, cols], n1[rows, cols]
+        m = 1.0 / (a0 - length + 1.0) + 1.0 / (a1 - length + 1.0)
+        d = d_prime[rows]
+        epsilon = np.sqrt(2.0 * m * (variance / width)[rows] * d) + (2.0 / 3.0 * d * m)
+        fired = np.abs((u0[rows, cols] / a0) - (u1[rows, cols] / a1)) > epsilon
+        return int(rows[fired].min()) if fired.any() else -1
 
 
 MONITORS: dict[str, type[Monitor]] = {

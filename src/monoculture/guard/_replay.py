@@ -98,22 +98,82 @@ class BernoulliCusumSpec(_Spec):
         return self
 
 
-class PageHinkleySpec(_Spec):
+class _InControlSpec(_Spec):
+    """The in-control distribution that sets a river monitor's parameter from a target
+    ARL: a normal signal (``mean``, ``sd``), canary correctness (``p0``), or either
+    estimated from the first ``reference_steps`` values (0/1 values only: canaries)."""
+
+    mean: float | None = Field(None, description="In-control mean of a normal signal.")
+    sd: float | None = Field(None, gt=0, description="In-control sd of a normal signal.")
+    p0: float | None = Field(
+        None, gt=0, lt=1, description="In-control error rate of canary correctness (1/0)."
+    )
+    reference_steps: int | None = Field(
+        None, ge=2, description="Estimate mean and sd (or p0, on 0/1 values) from N values."
+    )
+    target_arl: float | None = Field(
+        None, gt=1, description="In-control ARL that sets the parameter (default per kind)."
+    )
+
+    def _route(self, parameter: str) -> None:
+        given = [
+            name
+            for name, present in (
+                ("mean/sd", self.mean is not None or self.sd is not None),
+                ("p0", self.p0 is not None),
+                ("reference_steps", self.reference_steps is not None),
+            )
+            if present
+        ]
+        if len(given) > 1:
+            raise ValueError(
+                f"give the in-control distribution one way: `mean` and `sd`, `p0`, or "
+                f"`reference_steps`; got {' and '.join(given)}"
+            )
+        if (self.mean is None) != (self.sd is None):
+            raise ValueError("give both `mean` and `sd` of the in-control normal signal")
+        if self.target_arl is not None and getattr(self, parameter) is not None:
+            raise ValueError(
+                f"give `target_arl` (the {parameter} is then simulated) or `{parameter}` "
+                "(river's setting, used as is), not both"
+            )
+        if self.target_arl is not None and not given:
+            raise ValueError(
+                "`target_arl` needs the in-control distribution: add `mean` and `sd`, `p0`, "
+                f"or `reference_steps = N`; or set `{parameter}` instead"
+            )
+
+
+class PageHinkleySpec(_InControlSpec):
     kind: Literal["page_hinkley"]
     min_instances: int = Field(30, ge=1)
     delta: float = Field(0.005, ge=0)
-    threshold: float = Field(50.0, gt=0)
+    threshold: float | None = Field(
+        None, gt=0, description="River's threshold (default: from the ARL, else 50)."
+    )
     alpha: float = Field(1 - 0.0001, gt=0, le=1)
     mode: Literal["up", "down", "both"] = "both"
 
+    @model_validator(mode="after")
+    def _one_route(self) -> PageHinkleySpec:
+        self._route("threshold")
+        return self
 
-class AdwinSpec(_Spec):
+
+class AdwinSpec(_InControlSpec):
     kind: Literal["adwin"]
-    delta: float = Field(0.002, gt=0, lt=1)
+    delta: float | None = Field(
+        None, gt=0, lt=1, description="River's delta (default: from the ARL, else 0.002)."
+    )
     clock: int = Field(32, ge=1)
     max_buckets: int = Field(5, ge=2)
     min_window_length: int = Field(5, ge=1)
     grace_period: int = Field(10, ge=0)
+
+    @model_validator(mode="after")
+    def _one_route(self) -> AdwinSpec:
+        self._route("delta")
+        return self
 
 
 MonitorSpec = Annotated[
@@ -240,27 +300,62 @@ def _build(spec: Any, values: np.ndarray) -> tuple[Monitor, int]:
                 f"monitor {spec.name or spec.kind!r}: p1 = {p1:g} must exceed p0 = {p0:g}."
             )
         return BernoulliCusum(p0=p0, p1=p1, h=spec.h, target_arl=spec.target_arl), start
-    if isinstance(spec, PageHinkleySpec):
-        return (
-            PageHinkley(
+    if isinstance(spec, PageHinkleySpec | AdwinSpec):
+        mean, sd, p0 = spec.mean, spec.sd, spec.p0
+        if spec.reference_steps is not None:
+            sample, start = _reference(values, spec.reference_steps, spec)
+            mean, sd, p0 = _estimate_in_control(sample, spec)
+        if isinstance(spec, PageHinkleySpec):
+            monitor: Monitor = PageHinkley(
                 min_instances=spec.min_instances,
                 delta=spec.delta,
                 threshold=spec.threshold,
                 alpha=spec.alpha,
                 mode=spec.mode,
-            ),
-            start,
+                target_arl=spec.target_arl,
+                mean=mean,
+                sd=sd,
+                p0=p0,
+            )
+        else:
+            monitor = Adwin(
+                delta=spec.delta,
+                clock=spec.clock,
+                max_buckets=spec.max_buckets,
+                min_window_length=spec.min_window_length,
+                grace_period=spec.grace_period,
+                target_arl=spec.target_arl,
+                mean=mean,
+                sd=sd,
+                p0=p0,
+            )
+        return monitor, start
+    raise InputError(f"monitor {spec.name or spec.kind!r}: unknown kind {spec.kind!r}.")
+
+
+def _estimate_in_control(
+    sample: np.ndarray, spec: PageHinkleySpec | AdwinSpec
+) -> tuple[float | None, float | None, float | None]:
+    """``(mean, sd, p0)`` from reference values: canary correctness (p0) when they are all
+    0 or 1, else a normal signal (mean, sd)."""
+    name = spec.name or spec.kind
+    if np.isin(sample, (0.0, 1.0)).all():
+        p0 = float(1.0 - sample.mean())
+        if not 0 < p0 < 1:
+            raise InputError(
+                f"monitor {name!r}: the {spec.reference_steps} reference values of "
+                f"{spec.signal!r} are all {int(sample[0])}, so the in-control error rate "
+                "cannot be estimated: use more reference steps or give `p0`."
+            )
+        return None, None, p0
+    sd = float(sample.std(ddof=1))
+    if not sd > 0:
+        raise InputError(
+            f"monitor {name!r}: the signal {spec.signal!r} is constant over the "
+            f"{spec.reference_steps} reference steps (sd 0); use more reference steps or "
+            "give `mean` and `sd`."
         )
-    return (
-        Adwin(
-            delta=spec.delta,
-            clock=spec.clock,
-            max_buckets=spec.max_buckets,
-            min_window_length=spec.min_window_length,
-            grace_period=spec.grace_period,
-        ),
-        start,
-    )
+    return float(sample.mean()), sd, None
 
 
 def _signal(stream: pd.DataFrame, spec: Any) -> np.ndarray:
