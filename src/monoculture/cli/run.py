@@ -207,9 +207,9 @@ def write_run(result: ExperimentResult, output: Path) -> None:
             comparison.pop("fitted")  # the parameters stay in aggregation-round-N.json
             document = document.model_copy(update={"aggregation": comparison})
         if round_ in result.guards:
-            guard = result.guards[round_].to_dict()
-            guard.pop("decisions")  # every decision stays in guard-round-N.json
-            document = document.model_copy(update={"guard": guard})
+            shown = result.guards[round_].to_dict()
+            shown.pop("decisions")  # every decision stays in guard-round-N.json
+            document = document.model_copy(update={"guard": shown})
         (output / f"analysis-round-{round_}.json").write_text(
             json.dumps(document.model_dump(by_alias=True, mode="json"), indent=2, allow_nan=False)
         )
