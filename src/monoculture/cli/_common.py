@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -138,3 +138,46 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
             progress.update(tasks[stage], completed=done)
 
         yield update
+
+
+# monoculture.io.InputFormat, repeated so that --help loads no numpy; a test checks that the
+# two agree.
+InputFormat = Literal["auto", "long", "inspect", "lm_eval", "helm", "monoculture"]
+
+FormatOption = Annotated[
+    InputFormat,
+    typer.Option(
+        "--format",
+        help="Input format; auto detects it from the content: a long table, Inspect logs "
+        "(.eval/.json, a log folder), lm-evaluation-harness samples (a file or output "
+        "folder), HELM run folders, or a monoculture Parquet file.",
+    ),
+]
+ScorerOption = Annotated[
+    str | None,
+    typer.Option(help="Inspect logs: the scorer (NAME or NAME:KEY) that says right or wrong."),
+]
+MetricOption = Annotated[
+    str | None,
+    typer.Option(help="lm-eval or HELM: the metric that says right or wrong (e.g. acc)."),
+]
+TaskOption = Annotated[
+    str | None, typer.Option(help="Inspect, lm-eval or HELM: the task when there are several.")
+]
+
+
+def reader_options(
+    format: InputFormat, scorer: str | None, metric: str | None, task: str | None
+) -> dict[str, Any]:
+    """The keyword arguments of `monoculture.io.read_responses` these options give."""
+    return {"format": format, "scorer": scorer, "metric": metric, "task": task}
+
+
+def check_input(path: Path, format: InputFormat, option: str = "") -> None:
+    """Check the responses input before anything is read (a file, or a folder of logs)."""
+    from monoculture.io import check_responses_path
+
+    try:
+        check_responses_path(path, format=format)
+    except InputError as error:
+        raise InputError(f"{option}{error}") from None

@@ -11,7 +11,19 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from rich.console import Console
 
-from monoculture.cli._common import check_output_path, print_plain, progress_bar, user_errors
+from monoculture.cli._common import (
+    FormatOption,
+    InputFormat,
+    MetricOption,
+    ScorerOption,
+    TaskOption,
+    check_input,
+    check_output_path,
+    print_plain,
+    progress_bar,
+    reader_options,
+    user_errors,
+)
 from monoculture.errors import InputError
 
 if TYPE_CHECKING:
@@ -67,7 +79,13 @@ def parse_methods(text: str) -> list[str]:
 
 
 def check_common(
-    *, file: Path, agents: Path | None, split: float, seed: int, outputs: dict[str, Path | None]
+    *,
+    file: Path,
+    agents: Path | None,
+    split: float,
+    seed: int,
+    outputs: dict[str, Path | None],
+    format: InputFormat = "auto",
 ) -> None:
     """The options both commands share, checked before any file is read."""
     from monoculture.io.tables import check_table_path
@@ -79,19 +97,19 @@ def check_common(
         )
     if seed < 0:
         raise InputError(f"--seed must be >= 0; got {seed}.")
-    for path, option in ((file, ""), (agents, "--agents ")):
-        if path is not None:
-            try:
-                check_table_path(path)
-            except InputError as error:
-                raise InputError(f"{option}{error}") from None
+    check_input(file, format)
+    if agents is not None:
+        try:
+            check_table_path(agents)
+        except InputError as error:
+            raise InputError(f"--agents {error}") from None
     for option, out in outputs.items():
         if out is not None:
             check_output_path(out, option, inputs=(file, agents))
 
 
 def read_answers(
-    file: Path, agents: Path | None, columns: dict[str, str], update: Any
+    file: Path, agents: Path | None, columns: dict[str, Any], update: Any
 ) -> Responses:
     from monoculture.io import read_responses
 
@@ -103,6 +121,7 @@ def read_answers(
         agent_col=columns["agent_col"],
         answer_col=columns["answer_col"],
         gold_col=columns["gold_col"],
+        **columns["reader"],
     )
     update("reading", 1, 1)
     if responses.answers is None:
@@ -146,6 +165,10 @@ def aggregate_command(
     agent_col: AgentColumn = "agent",
     answer_col: AnswerColumn = "answer",
     gold_col: GoldColumn = "gold",
+    format: FormatOption = "auto",
+    scorer: ScorerOption = None,
+    metric: MetricOption = None,
+    task: TaskOption = None,
     progress: ProgressOption = True,
 ) -> None:
     """Compare aggregators (votes, Dawid-Skene, correlation-aware rules) on held-out items."""
@@ -157,6 +180,7 @@ def aggregate_command(
             split=split,
             seed=seed,
             outputs={"--json": json_out, "--html": html_out},
+            format=format,
         )
         if dissent < 0:
             raise InputError(f"--dissent must be >= 0; got {dissent}.")
@@ -177,6 +201,7 @@ def aggregate_command(
             "agent_col": agent_col,
             "answer_col": answer_col,
             "gold_col": gold_col,
+            "reader": reader_options(format, scorer, metric, task),
         }
         with progress_bar(progress) as update:
             responses = read_answers(file, agents, columns, update)
@@ -236,11 +261,22 @@ def select_command(
     agent_col: AgentColumn = "agent",
     answer_col: AnswerColumn = "answer",
     gold_col: GoldColumn = "gold",
+    format: FormatOption = "auto",
+    scorer: ScorerOption = None,
+    metric: MetricOption = None,
+    task: TaskOption = None,
     progress: ProgressOption = True,
 ) -> None:
     """Choose k agents for diversity and compare them with the k most accurate."""
     with user_errors():
-        check_common(file=file, agents=agents, split=split, seed=seed, outputs={"--json": json_out})
+        check_common(
+            file=file,
+            agents=agents,
+            split=split,
+            seed=seed,
+            outputs={"--json": json_out},
+            format=format,
+        )
         if k < 1:
             raise InputError(f"-k must be at least 1; got {k}.")
         from monoculture.aggregate import compare_selection
@@ -252,6 +288,7 @@ def select_command(
             "agent_col": agent_col,
             "answer_col": answer_col,
             "gold_col": gold_col,
+            "reader": reader_options(format, scorer, metric, task),
         }
         with progress_bar(progress) as update:
             responses = read_answers(file, agents, columns, update)

@@ -10,9 +10,16 @@ import typer
 from rich.console import Console
 
 from monoculture.cli._common import (
+    FormatOption,
+    InputFormat,
+    MetricOption,
+    ScorerOption,
+    TaskOption,
+    check_input,
     check_output_path,
     print_plain,
     progress_bar,
+    reader_options,
     user_errors,
 )
 from monoculture.errors import InputError, MonocultureError
@@ -40,6 +47,7 @@ def check_options(
     seed: int,
     quiet_threshold: float,
     policy: Path | None = None,
+    format: InputFormat = "auto",
 ) -> None:
     """Every option and path the command takes, checked before any file is read (the
     policy file is read and checked here too: it is small, and its errors exit 2 before
@@ -56,7 +64,8 @@ def check_options(
             f"which it counts as quiet, so it must be in (0, 1]; got {quiet_threshold:g}. "
             f"Use e.g. {QUIET_THRESHOLD_DEFAULT:g} for {QUIET_THRESHOLD_DEFAULT:.0%}."
         )
-    for path, option in ((file, ""), (agents, "--agents "), (items, "--items ")):
+    check_input(file, format)
+    for path, option in ((agents, "--agents "), (items, "--items ")):
         if path is not None:
             try:
                 check_table_path(path)
@@ -78,7 +87,13 @@ def check_options(
 
 
 def analyze_command(
-    file: Annotated[Path, typer.Argument(help="Responses: CSV, TSV, JSONL or Parquet (.gz ok).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Responses: a long table (CSV, TSV, JSONL or Parquet, .gz ok), an Inspect "
+            "log or log folder, an lm-eval output folder, HELM run folders."
+        ),
+    ],
     agents: Annotated[
         Path | None, typer.Option("--agents", help="Agent attributes: agent, family, ...")
     ] = None,
@@ -154,6 +169,10 @@ def analyze_command(
             "agents have categorical attributes (family, developer, ...: --agents FILE).",
         ),
     ] = True,
+    format: FormatOption = "auto",
+    scorer: ScorerOption = None,
+    metric: MetricOption = None,
+    task: TaskOption = None,
     progress: Annotated[
         bool, typer.Option(help="Show progress (a bar on a terminal, else a line per stage).")
     ] = True,
@@ -176,6 +195,7 @@ def analyze_command(
             seed=seed,
             quiet_threshold=quiet_threshold,
             policy=policy,
+            format=format,
         )
         if policy is not None and not governance:
             raise InputError("--policy needs the governance part; leave out --no-governance.")
@@ -209,6 +229,7 @@ def analyze_command(
                 confidence_col=confidence_col,
                 answer_normalization=answer_normalization,
                 strict_scoring=strict_scoring,
+                **reader_options(format, scorer, metric, task),
             )
             update("reading", 1, 1)
             if sample_agents is not None:

@@ -14,7 +14,18 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.console import Console
 
-from monoculture.cli._common import check_output_path, print_plain, progress_bar, user_errors
+from monoculture.cli._common import (
+    FormatOption,
+    MetricOption,
+    ScorerOption,
+    TaskOption,
+    check_input,
+    check_output_path,
+    print_plain,
+    progress_bar,
+    reader_options,
+    user_errors,
+)
 from monoculture.errors import InputError
 
 if TYPE_CHECKING:
@@ -85,8 +96,9 @@ def check_command(
     target: Annotated[
         Path,
         typer.Argument(
-            help="A results file (CSV, TSV, JSONL, Parquet; .gz ok), an analysis JSON "
-            "(analyze --json) or an experiment configuration (.toml)."
+            help="Results (a long table, Inspect logs, lm-eval samples, HELM runs: a file or "
+            "a folder), an analysis JSON (analyze --json) or an experiment configuration "
+            "(.toml)."
         ),
     ],
     policy: Annotated[Path, typer.Option("--policy", help="The policy TOML file.")],
@@ -114,6 +126,10 @@ def check_command(
     strict_scoring: Annotated[
         bool, typer.Option(help="Refuse rows whose `correct` disagrees with answer == gold.")
     ] = False,
+    format: FormatOption = "auto",
+    scorer: ScorerOption = None,
+    metric: MetricOption = None,
+    task: TaskOption = None,
     progress: Annotated[
         bool, typer.Option(help="Show progress (a bar on a terminal, else a line per stage).")
     ] = True,
@@ -125,11 +141,11 @@ def check_command(
         rules = load_policy(policy)  # policy errors first: they are cheap and exit 2
         if not target.exists():
             raise InputError(f"{target}: no such file.")
-        if target.is_dir():
-            raise InputError(f"{target}: is a directory; give a results, analysis or .toml file.")
         if json_out is not None:
             check_output_path(json_out, "--json", inputs=(target, policy, agents, items))
         found = detect_target_kind(target) if kind == "auto" else kind
+        if found == "results":
+            check_input(target, format)  # a table, or a folder of evaluation logs
         if found != "results" and (agents is not None or items is not None):
             raise InputError(
                 f"--agents and --items describe a results file; {target} is an "
@@ -161,6 +177,7 @@ def check_command(
                     gold_col=gold_col,
                     answer_normalization=answer_normalization,
                     strict_scoring=strict_scoring,
+                    **reader_options(format, scorer, metric, task),
                 )
             update("reading", 1, 1)
             update("checking", 0, 1)

@@ -13,10 +13,17 @@ import typer
 from rich.console import Console
 
 from monoculture.cli._common import (
+    FormatOption,
+    InputFormat,
+    MetricOption,
+    ScorerOption,
+    TaskOption,
+    check_input,
     check_output_path,
     plural,
     print_plain,
     progress_bar,
+    reader_options,
     user_errors,
 )
 from monoculture.errors import InputError
@@ -59,9 +66,14 @@ def _check_level(value: float, option: str) -> None:
         )
 
 
-def _check_input(path: Path, option: str = "") -> None:
+def _check_input(path: Path, option: str = "", format: InputFormat | None = None) -> None:
+    """A responses input (any format read_responses detects), or, without ``format``, a
+    plain table (the replay stream)."""
     from monoculture.io.tables import check_table_path
 
+    if format is not None:
+        check_input(path, format, option)
+        return
     try:
         check_table_path(path)
     except InputError as error:
@@ -124,6 +136,10 @@ def calibrate_command(
     gold_col: GoldCol = "gold",
     correct_col: CorrectCol = "correct",
     probs_prefix: ProbsPrefix = "prob_",
+    format: FormatOption = "auto",
+    scorer: ScorerOption = None,
+    metric: MetricOption = None,
+    task: TaskOption = None,
 ) -> None:
     """Calibrate a gate: the threshold on the score that bounds the quiet-failure rate."""
     with user_errors():
@@ -135,7 +151,7 @@ def calibrate_command(
             )
         if seed < 0:
             raise InputError(f"--seed must be >= 0; got {seed}.")
-        _check_input(file)
+        _check_input(file, format=format)
         if output is not None:
             check_output_path(output, "--output", inputs=(file,))
         import numpy as np
@@ -150,6 +166,7 @@ def calibrate_command(
             "gold_col": gold_col,
             "correct_col": correct_col,
             "probs_prefix": probs_prefix,
+            **reader_options(format, scorer, metric, task),
         }
         scores = _scores(_read(file, columns), score)
         held = None
@@ -236,10 +253,14 @@ def apply_command(
     gold_col: GoldCol = "gold",
     correct_col: CorrectCol = "correct",
     probs_prefix: ProbsPrefix = "prob_",
+    format: FormatOption = "auto",
+    scorer: ScorerOption = None,
+    metric: MetricOption = None,
+    task: TaskOption = None,
 ) -> None:
     """Gate the swarm's answers: answer or abstain per item; quiet failures if gold is known."""
     with user_errors():
-        _check_input(file)
+        _check_input(file, format=format)
         for out, option in ((json_out, "--json"), (decisions_out, "--decisions")):
             if out is not None:
                 check_output_path(out, option, inputs=(file, gate))
@@ -267,6 +288,7 @@ def apply_command(
             "gold_col": gold_col,
             "correct_col": correct_col,
             "probs_prefix": probs_prefix,
+            **reader_options(format, scorer, metric, task),
         }
         responses = _read(file, columns)
         scores = _scores(responses, loaded.score)

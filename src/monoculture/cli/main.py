@@ -57,6 +57,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Verify, prove, sign and export a transparency log of decisions and calls.",
     ),
+    "data": (
+        "monoculture.cli.data",
+        "app",
+        "Download public item-level results (MMLU-Pro, ZeroEval, Open LLM Leaderboard).",
+    ),
     "run": (
         "monoculture.cli.run",
         "run_command",
