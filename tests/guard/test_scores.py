@@ -82,3 +82,18 @@ def test_decision_stream_columns() -> None:
         "correct",
     ]
     np.testing.assert_allclose(stream["agreement"], score_items(r).values, atol=1e-12)
+
+
+def test_supporters_count_a_bloc_of_copies_once() -> None:
+    # Catches a supporters score that counts agents rather than independent ones: three
+    # copies (consistency 1 among them) and three independent agents. All six agree on
+    # item 0: n_eff = 6^2 / (3^2 + 3) = 3, score 3/6. Only the copies give the plurality
+    # answer on item 1 (the others split): n_eff = 1, score 1/6, although agreement is 1/2.
+    consistency = np.eye(6)
+    consistency[:3, :3] = 1.0
+    r = Responses.from_arrays(
+        answers=[[0, 0, 0, 0, 0, 0], [1, 1, 1, 0, 2, 3]], gold=[0, 1], labels="ABCD"
+    )
+    values = score_items(r, score="supporters", consistency=consistency).values
+    np.testing.assert_allclose(values, [0.5, 1 / 6])
+    assert score_items(r, score="agreement").values.tolist() == [1.0, 0.5]

@@ -42,7 +42,7 @@ app = typer.Typer(
 
 # monoculture.guard.SCORES, repeated so that --help loads no numpy; a test checks the two
 # agree.
-Score = Literal["agreement", "margin", "entropy", "probability"]
+Score = Literal["agreement", "margin", "entropy", "probability", "supporters"]
 Method = Literal["ltt", "crc"]
 Bound = Literal["hoeffding_bentkus", "binomial"]
 

@@ -31,7 +31,7 @@ __all__ = [
     "score_items",
 ]
 
-ScoreName = Literal["agreement", "margin", "entropy", "probability"]
+ScoreName = Literal["agreement", "margin", "entropy", "probability", "supporters"]
 SCORES: tuple[str, ...] = get_args(ScoreName)
 """The scores `score_items` computes from a `Responses`."""
 
@@ -100,7 +100,12 @@ def _plurality(responses: Responses) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return counts, answer, n_scored, correct
 
 
-def score_items(responses: Responses, *, score: ScoreName = "agreement") -> ItemScores:
+def score_items(
+    responses: Responses,
+    *,
+    score: ScoreName = "agreement",
+    consistency: np.ndarray | None = None,
+) -> ItemScores:
     """A confidence score per item from the agents' votes; the swarm's answer is the
     plurality answer (the lowest label code among tied labels).
 
@@ -112,12 +117,19 @@ def score_items(responses: Responses, *, score: ScoreName = "agreement") -> Item
     - ``entropy``: ``1 - H / log(L)``, H the Shannon entropy of the parsed votes and L the
       vocabulary size: 1 when unanimous;
     - ``probability``: mean over the agents scored of the probability they give to the
-      plurality answer (needs ``responses.probs``).
+      plurality answer (needs ``responses.probs``);
+    - ``supporters``: the effective number of independent agents behind the plurality
+      answer over the agents scored (`monoculture.aggregate.effective_supporters`: agents
+      discounted by their error consistency), so a unanimous bloc of copies scores like
+      one agent and unanimous independent agents score 1.
 
     Args:
         responses: ``(n_items, n_agents)`` answers (gold optional: without it ``correct``
             is NaN and the scores can be gated but not calibrated).
         score: which score.
+        consistency: for ``supporters``, the ``(n_agents, n_agents)`` matrix of
+            `monoculture.aggregate.consistency_matrix` learned on other items (e.g. the
+            calibration items); by default computed on ``responses`` itself.
 
     Example:
         >>> r = Responses.from_arrays(answers=[[0, 0, 1], [1, 1, 1]], gold=[1, 1])
@@ -145,6 +157,13 @@ def score_items(responses: Responses, *, score: ScoreName = "agreement") -> Item
         values = (top - second) / denominator
     elif score == "entropy":
         values = 1.0 - _vote_entropy(counts, len(responses.labels))
+    elif score == "supporters":
+        from monoculture.aggregate import consistency_matrix, effective_supporters
+
+        matrix = consistency_matrix(responses) if consistency is None else consistency
+        codes = np.where(responses.observed, require_answers(responses, "score_items"), -1)
+        behind = (codes == answer[:, None]) & voted[:, None]
+        values = effective_supporters(behind, matrix) / denominator
     else:
         if responses.probs is None:
             raise InputError(
