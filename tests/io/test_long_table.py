@@ -176,3 +176,21 @@ def test_ids_with_surrounding_spaces_are_stripped_and_said() -> None:
     clash = pd.DataFrame({"item_id": [1, 1, 1], "agent": ["a", "a ", "b"], "correct": [1, 0, 1]})
     with pytest.raises(InputError, match="compared without surrounding spaces"):
         Responses.from_long(clash)
+
+
+def test_a_column_constant_over_the_table_is_also_an_agent_attribute() -> None:
+    # Catches a one-model swarm whose `model` column lands only among the item attributes,
+    # so that a policy's min_models finds no model at all instead of one.
+    table = pd.DataFrame(
+        {
+            "item_id": [1, 1, 2, 2],
+            "agent": ["a", "b", "a", "b"],
+            "correct": [1, 0, 0, 1],
+            "model": ["m"] * 4,
+            "family": ["x", "y", "x", "y"],
+        }
+    )
+    responses = Responses.from_long(table)
+    assert responses.agent_attrs["model"].tolist() == ["m", "m"]
+    assert responses.agent_attrs["family"].tolist() == ["x", "y"]
+    assert "family" not in responses.item_attrs.columns

@@ -580,11 +580,15 @@ class _LongTableReader:
         for column in extra:
             values = self.table[column].iloc[keep].reset_index(drop=True)
             as_key = values.astype("string").fillna("\x00missing")
-            if (as_key.groupby(item_codes).nunique() <= 1).all():
+            per_item = bool((as_key.groupby(item_codes).nunique() <= 1).all())
+            per_agent = bool((as_key.groupby(agent_codes).nunique() <= 1).all())
+            if per_item:
                 item_attrs[column] = values.groupby(item_codes).first().reindex(range(n_items))
-            elif (as_key.groupby(agent_codes).nunique() <= 1).all():
+            if per_agent:
+                # A column constant over the whole table (one model for every agent) is
+                # both: as an agent attribute it says the swarm shares it.
                 agent_attrs[column] = values.groupby(agent_codes).first().reindex(range(n_agents))
-            else:
+            if not (per_item or per_agent):
                 matrix = np.full((n_items, n_agents), None, dtype=object)
                 matrix[item_codes, agent_codes] = values.to_numpy()
                 cell_attrs[str(column)] = matrix
