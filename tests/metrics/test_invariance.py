@@ -90,6 +90,10 @@ INVARIANT: dict[str, tuple[str, Callable[[Responses], Any]]] = {
             metrics.error_consistency(r), r.agent_attrs, n_permutations=9
         )[["attribute", "mean_shared", "mean_not_shared", "difference"]],
     ),
+    # Positions are the point of this metric, so relabelling answers moves them: only the
+    # number of answers counted per agent is checked here (tests/metrics/test_position.py
+    # checks the shares).
+    "position_bias": ("agents", lambda r: metrics.position_bias(r)["answered"]),
     "bootstrap_summary": (
         "vector",
         lambda r: [e.value for e in metrics.bootstrap_summary(r, n_resamples=0).values()],

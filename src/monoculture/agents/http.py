@@ -1,4 +1,5 @@
-"""An OpenAI-compatible chat-completions client: vLLM, Ollama, llama.cpp servers, hosted APIs.
+"""An OpenAI-compatible client: vLLM, Ollama, llama.cpp servers, hosted APIs. It speaks
+chat completions and (for base models and cloze scoring) the completions API.
 
 Retries 429, 5xx, timeouts, dropped connections and malformed responses with exponential
 backoff and full jitter; fails at once on statuses that cannot succeed on retry (400, 401,
@@ -91,7 +92,11 @@ class RetryPolicy:
 @dataclass
 class CallResult:
     """The parsed response: text, per-token top log-probabilities, usage, and the errors of
-    the attempts before it (one attempt per error, plus the one that answered)."""
+    the attempts before it (one attempt per error, plus the one that answered).
+
+    ``tokens`` holds each returned token with its own log-probability and its offset in
+    the text (the prompt's tokens too when a completions request asked for ``echo``); it is
+    empty when the server sent no log-probabilities."""
 
     text: str | None
     top_logprobs: list[dict[str, float]]
@@ -99,6 +104,9 @@ class CallResult:
     completion_tokens: int
     raw: dict[str, Any]
     errors: list[str] = field(default_factory=list)
+    tokens: list[tuple[str, float, int]] = field(default_factory=list)
+    token_ids: list[int] = field(default_factory=list)
+    """The ids a ``tokenize`` request returned (llama.cpp servers)."""
 
     @property
     def attempts(self) -> int:
@@ -169,9 +177,9 @@ class ChatClient:
         tokens_per_minute: float | None = None,
         seed: int = 0,
     ) -> None:
-        self.url = base_url.rstrip("/") + "/chat/completions"
-        if not base_url.rstrip("/").endswith("/v1"):
-            self.url = base_url.rstrip("/") + "/v1/chat/completions"
+        root = base_url.rstrip("/")
+        self.base = root if root.endswith("/v1") else root + "/v1"
+        self.url = self.base + "/chat/completions"
         self.api_key_env = api_key_env
         self.retry = retry or RetryPolicy()
         self.semaphore = asyncio.Semaphore(concurrency)
@@ -179,6 +187,7 @@ class ChatClient:
         self.rng = random.Random(seed)
         self.client: httpx.AsyncClient | None = None
         self.concurrency = concurrency
+        self._token_ids: dict[str, list[int]] = {}
 
     async def __aenter__(self) -> ChatClient:
         limits = httpx.Limits(
@@ -199,9 +208,31 @@ class ChatClient:
             raise CallError(outcome.message)
         return outcome
 
-    async def attempt(self, request: dict[str, Any]) -> CallResult | CallFailure:
+    async def tokenize(self, text: str) -> list[int] | CallFailure:
+        """The server's token ids of ``text`` (no special tokens), remembered per text."""
+        if text in self._token_ids:
+            return self._token_ids[text]
+        result = await self.attempt({"content": text, "add_special": False}, endpoint="tokenize")
+        if isinstance(result, CallFailure):
+            return result
+        self._token_ids[text] = result.token_ids
+        return result.token_ids
+
+    async def attempt(
+        self, request: dict[str, Any], *, endpoint: str = "chat/completions"
+    ) -> CallResult | CallFailure:
         """Like `complete`, but a failure comes back as a `CallFailure` that counts the
-        attempts actually made (one for a status that cannot succeed on retry)."""
+        attempts actually made (one for a status that cannot succeed on retry).
+        ``endpoint`` is ``chat/completions``, ``completions`` or ``tokenize`` (llama.cpp's
+        tokenizer, beside ``/v1``)."""
+        if endpoint not in ("chat/completions", "completions", "tokenize"):
+            raise ValueError(
+                "endpoint must be 'chat/completions', 'completions' or 'tokenize'; got "
+                f"{endpoint!r}."
+            )
+        url = f"{self.base}/{endpoint}"
+        if endpoint == "tokenize":
+            url = f"{self.base.removesuffix('/v1')}/tokenize"
         if self.client is None:
             raise RuntimeError("use `async with ChatClient(...)`")
         try:
@@ -216,38 +247,63 @@ class ChatClient:
             await self.pacer.wait(int(request.get("max_tokens", 16)) + 200)
             try:
                 async with self.semaphore:
-                    response = await self.client.post(self.url, json=request, headers=headers)
+                    response = await self.client.post(url, json=request, headers=headers)
                 body = redact(response.text, key)
                 if response.status_code in _RETRY_STATUS:
-                    errors.append(f"HTTP {response.status_code} from {self.url}")
+                    errors.append(f"HTTP {response.status_code} from {url}")
                 elif response.status_code >= 400:
                     # 400, 401, 403, 404, 422, ...: the same request fails the same way again.
-                    errors.append(f"HTTP {response.status_code} from {self.url}: {body[:300]}")
+                    errors.append(f"HTTP {response.status_code} from {url}: {body[:300]}")
                     return CallFailure(tuple(errors), attempt + 1)
                 else:
-                    result = _parse(body)
+                    result = _parse_tokens(body) if endpoint == "tokenize" else _parse(body)
                     result.errors = errors
                     return result
             except httpx.ConnectError as error:
-                errors.append(_connect_error(self.url, error))
+                errors.append(_connect_error(url, error))
             except (httpx.TimeoutException, httpx.TransportError) as error:
-                errors.append(redact(f"{type(error).__name__} at {self.url}: {error}", key)[:300])
+                errors.append(redact(f"{type(error).__name__} at {url}: {error}", key)[:300])
             except (ValueError, KeyError, IndexError, TypeError) as error:
-                errors.append(redact(f"malformed response from {self.url}: {error}", key)[:300])
+                errors.append(redact(f"malformed response from {url}: {error}", key)[:300])
             if attempt + 1 < self.retry.max_attempts:
                 await asyncio.sleep(self.retry.delay(attempt, self.rng))
         return CallFailure(tuple(errors), self.retry.max_attempts)
 
 
+def _parse_tokens(text: str) -> CallResult:
+    body = json.loads(text)
+    ids = [int(t["id"]) if isinstance(t, dict) else int(t) for t in body["tokens"]]
+    return CallResult(None, [], 0, 0, body, token_ids=ids)
+
+
 def _parse(text: str) -> CallResult:
+    """A chat or completions response; log-probabilities in the chat form (``content``: a
+    list of tokens, as llama.cpp also sends for completions) or the legacy completions form
+    (``tokens``, ``token_logprobs``, ``top_logprobs``, ``text_offset``)."""
     body = json.loads(text)
     choice = body["choices"][0]
-    content = choice["message"].get("content")
-    logprobs = []
-    for token in (choice.get("logprobs") or {}).get("content") or []:
-        logprobs.append(
-            {entry["token"]: float(entry["logprob"]) for entry in token.get("top_logprobs") or []}
-        )
+    content = choice["message"].get("content") if "message" in choice else choice["text"]
+    logprobs: list[dict[str, float]] = []
+    tokens: list[tuple[str, float, int]] = []
+    given = choice.get("logprobs") or {}
+    if "content" in given:
+        offset = 0
+        for token in given.get("content") or []:
+            logprobs.append(
+                {e["token"]: float(e["logprob"]) for e in token.get("top_logprobs") or []}
+            )
+            tokens.append((str(token["token"]), float(token["logprob"]), offset))
+            offset += len(str(token["token"]))
+    elif "tokens" in given:
+        offsets = given.get("text_offset") or []
+        for k, (token, logprob) in enumerate(
+            zip(given["tokens"], given.get("token_logprobs") or [], strict=False)
+        ):
+            tops = (given.get("top_logprobs") or [])[k : k + 1]
+            logprobs.append({t: float(v) for t, v in (tops[0] or {}).items()} if tops else {})
+            # The first token of an echoed prompt has no log-probability (null).
+            value = float("nan") if logprob is None else float(logprob)
+            tokens.append((str(token), value, int(offsets[k]) if k < len(offsets) else -1))
     usage = body.get("usage") or {}
     return CallResult(
         text=content,
@@ -255,4 +311,5 @@ def _parse(text: str) -> CallResult:
         prompt_tokens=int(usage.get("prompt_tokens", 0)),
         completion_tokens=int(usage.get("completion_tokens", 0)),
         raw=body,
+        tokens=tokens,
     )

@@ -1,8 +1,11 @@
 """``monoculture demo``: the main job on the embedded defaults.
 
-By default: 12 local SmolLM2-135M agents (3 constitutions x 2 temperatures x 2 seeds) on 100
-generated probes, an independent vote then a 2-round debate, analysed and reported
-(``runs/demo``; a second run is served from the cache). ``--synthetic`` analyses a generated
+By default: 12 local agents of two model families (SmolLM2-135M-Instruct and Gemma 3 270M)
+on 100 easy-knowledge probes, each answering alone; half asked by cloze (where both models
+beat chance), half for the option's letter (where both answer mostly by position), with the
+options in a shared order or shuffled per agent. Analysed and reported (``runs/demo``; a
+second run is served from the cache), with two comparisons: one model against two families,
+and a shared option order against shuffled ones. ``--synthetic`` analyses a generated
 latent-factor swarm instead, with no model; with ``-o DIR`` it writes the swarm
 (``outcomes.csv``, a long table ``monoculture analyze`` reads), ``analysis.json`` and
 ``report.html`` there.
@@ -21,9 +24,13 @@ from monoculture.cli._common import print_plain, progress_bar, user_errors
 from monoculture.errors import InputError
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
     from monoculture.experiment.config import ExperimentConfig
     from monoculture.experiment.runner import ExperimentResult
     from monoculture.ledger import SigningKey
+    from monoculture.responses import Responses
 
 
 def demo_config() -> ExperimentConfig:
@@ -67,14 +74,17 @@ def demo_command(
     with user_errors():
         if not synthetic:
             folder = output or Path("runs/demo")
+            config = demo_config()
             print_plain(
                 console,
-                "Demo: 12 SmolLM2-135M agents on 100 generated probes, "
-                f"independent vote then a 2-round debate -> {folder}/",
+                f"Demo: {len(config.worker_specs())} agents of two model families "
+                "(SmolLM2-135M-Instruct, Gemma 3 270M) on "
+                f"{config.tasks.n_items} easy-knowledge probes, each answering alone -> "
+                f"{folder}/",
             )
             key = _demo_key(folder)
             run = execute(
-                demo_config(),
+                config,
                 folder,
                 resume=True,
                 cache=None,
@@ -84,6 +94,7 @@ def demo_command(
             )
             _verify_ledger(folder, key, console)
             _check_policy(run, console)
+            _compare_swarms(run, console)
             return
         if output is not None:  # checked before the analysis, not after it
             _writable_folder(output)
@@ -158,6 +169,115 @@ def _check_policy(result: ExperimentResult, console: Console) -> None:
     console.rule(f"policy check, round {last} (monoculture check is the CI gate)")
     for line in report_lines(report):
         print_plain(console, line)
+
+
+def demo_swarms(responses: Responses) -> dict[str, np.ndarray]:
+    """The demo's sub-swarms by agent position: cloze agents of each model alone and of
+    both families (as many agents, the same mix of constitutions and temperatures), and
+    letter agents with the options in a shared order or shuffled per agent."""
+    import numpy as np
+
+    attrs = responses.agent_attrs.reset_index(drop=True)
+    cloze = (attrs["elicitation"] == "cloze").to_numpy()
+    letter = (attrs["elicitation"] == "letter").to_numpy()
+    models = sorted(attrs.loc[cloze, "model"].unique())
+    swarms: dict[str, np.ndarray] = {}
+    mixed = np.zeros(len(attrs), dtype=bool)
+    for m, model in enumerate(models):
+        own = cloze & (attrs["model"] == model).to_numpy()
+        short = str(model).split(":")[-1].split("-")[0]
+        swarms[f"{short} only, cloze"] = np.flatnonzero(own)
+        # Every other agent of each model, alternating between the models, keeps the mix
+        # of constitutions and temperatures.
+        mixed[np.flatnonzero(own)[m % 2 :: 2]] = True
+    if len(models) > 1:
+        swarms["two families, cloze"] = np.flatnonzero(mixed)
+    for order, label in (("fixed", "shared order"), ("shuffle_agent", "shuffled order")):
+        chosen = letter & (attrs["option_order"] == order).to_numpy()
+        if chosen.any():
+            swarms[f"{label}, letter"] = np.flatnonzero(chosen)
+    return swarms
+
+
+def swarm_comparison(responses: Responses, swarms: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per sub-swarm: agents, best agent's accuracy, the plurality vote's accuracy,
+    effective independent agents, mean pairwise error consistency (kappa), and the mean
+    share of answers at the agents' most frequent displayed position (NaN for cloze)."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from monoculture.errors import UndefinedMetricWarning
+    from monoculture.metrics import (
+        accuracy,
+        effective_agents,
+        error_consistency,
+        plurality_accuracy,
+        position_bias,
+    )
+
+    rows = []
+    for name, agents in swarms.items():
+        swarm = responses.select(agents=agents)
+        with warnings.catch_warnings():  # an undefined figure shows as n/a in the table
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            kappa = error_consistency(swarm).to_numpy()
+            off = kappa[~np.eye(len(kappa), dtype=bool)]
+            bias = position_bias(swarm)
+            rows.append(
+                {
+                    "swarm": name,
+                    "agents": swarm.n_agents,
+                    "best_agent": float(accuracy(swarm).max()),
+                    "vote": plurality_accuracy(swarm),
+                    "effective_agents": effective_agents(swarm),
+                    "error_consistency": float(np.nanmean(off))
+                    if np.isfinite(off).any()
+                    else np.nan,
+                    "top_position_share": float(bias["top_share"].mean())
+                    if bias["top_share"].notna().any()
+                    else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _compare_swarms(result: ExperimentResult, console: Console) -> None:
+    import numpy as np
+    from rich.table import Table
+
+    responses = result.responses[min(result.responses)]
+    table = swarm_comparison(responses, demo_swarms(responses))
+    console.rule("one model or two families; a shared option order or shuffled ones")
+    view = Table()
+    headers = {
+        "swarm": "swarm",
+        "agents": "agents",
+        "best_agent": "best agent",
+        "vote": "vote",
+        "effective_agents": "effective agents",
+        "error_consistency": "error kappa",
+        "top_position_share": "top position",
+    }
+    for column, header in headers.items():
+        view.add_column(header, justify="left" if column == "swarm" else "right")
+    for row in table.to_dict(orient="records"):
+        view.add_row(
+            str(row["swarm"]),
+            str(row["agents"]),
+            *("n/a" if not np.isfinite(row[c]) else f"{row[c]:.2f}" for c in list(headers)[2:]),
+        )
+    console.print(view)
+    print_plain(
+        console,
+        "best agent, vote: accuracy of the best agent and of the plurality vote; effective "
+        "agents: how many independent agents the swarm is worth (Kish); error kappa: mean "
+        "pairwise error consistency; top position: mean share of an agent's answers at its "
+        "most frequent displayed position (letter agents). Agents of one model share their "
+        "blind spots; a shared option order gives agents at chance a shared one (their "
+        "preferred position), which shuffling per agent breaks up.",
+    )
 
 
 def _writable_folder(output: Path) -> None:

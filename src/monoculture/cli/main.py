@@ -62,6 +62,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Download public item-level results (MMLU-Pro, ZeroEval, Open LLM Leaderboard).",
     ),
+    "probes": (
+        "monoculture.cli.probes",
+        "app",
+        "Generated probe families: calibrate them against the models.",
+    ),
     "run": (
         "monoculture.cli.run",
         "run_command",

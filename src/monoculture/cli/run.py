@@ -121,6 +121,8 @@ def execute(
         console.print(table)
     if len(result.oversight):
         print_plain(console, result.oversight.to_string(index=False))
+    for line in position_lines(result):
+        print_plain(console, line)
     if result.aggregations:
         from monoculture.report.aggregation import render_aggregation
 
@@ -140,6 +142,34 @@ def execute(
         "analysis-round-*.json and report-round-*.html for every round)",
     )
     return result
+
+
+def position_lines(result: ExperimentResult) -> list[str]:
+    """Position bias of the first answer round, one line per agent that was shown options
+    (`monoculture.metrics.position_bias`); none when no agent was."""
+    import warnings
+
+    from monoculture.errors import UndefinedMetricWarning
+    from monoculture.metrics import position_bias
+
+    if not result.responses:
+        return []
+    table = result.outcomes
+    if "position" not in table.columns or not table["position"].notna().any():
+        return []
+    with warnings.catch_warnings():  # agents shown no options (cloze) have no positions
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        bias = position_bias(result.responses[min(result.responses)])
+    bias = bias[bias["answered"] > 0]
+    shares = [c for c in bias.columns if c.startswith("share_")]
+    lines = [
+        f"Answers by displayed position, round {min(result.responses)} (share at positions "
+        "1..k; bias index: distance to the gold answers' positions, 0 = none):"
+    ]
+    for agent, row in bias.iterrows():
+        values = " ".join(f"{row[c]:.2f}" for c in shares)
+        lines.append(f"  {agent}: {values}  bias index {row['bias_index']:.2f}")
+    return lines
 
 
 def _share(value: float | None) -> str:

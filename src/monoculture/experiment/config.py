@@ -12,9 +12,12 @@
     form = "choice"
 
     [agents]                     # models x constitutions x temperatures x seeds
-    backend = "local"
+    backend = "local"            #   x elicitations x option_orders
+    models = ["SmolLM2-135M-Instruct", "gemma-3-270m"]
     temperatures = [0.0, 0.8]
     seeds = [0, 1]
+    elicitations = ["cloze"]     # letter | text | cloze
+    option_orders = ["fixed", "shuffle_agent"]   # fixed | shuffle_item | shuffle_agent
     [[agents.constitutions]]
     name = "careful"
     prompt = "You are careful. Check each step before answering."
@@ -43,7 +46,15 @@ from pydantic import (
 )
 
 from monoculture._toml import read_toml, validate
-from monoculture.agents.spec import AgentSpec
+from monoculture.agents.local import embedded_model, local_model_file
+from monoculture.agents.spec import (
+    DEFAULT_MODEL,
+    AgentSpec,
+    ClozeNormalisation,
+    Elicitation,
+    OptionOrder,
+)
+from monoculture.errors import InputError
 from monoculture.topologies import TOPOLOGIES
 
 __all__ = ["AgentGrid", "ExperimentConfig", "load_experiment"]
@@ -62,13 +73,21 @@ DEFAULT_CONSTITUTIONS = [
 ]
 
 
-DEFAULT_MODEL = "SmolLM2-135M-Instruct"
+def _default_elicitations() -> list[Elicitation]:
+    return ["letter"]
+
+
+def _default_orders() -> list[OptionOrder]:
+    return ["fixed"]
 
 
 class AgentGrid(BaseModel):
-    """Agents as every combination of models, constitutions, temperatures and seeds.
+    """Agents as every combination of models, constitutions, temperatures, seeds,
+    elicitations and option orders.
 
-    Scripted agents are synthetic: their model is recorded as ``scripted`` (or
+    Agent names are ``model|constitution|T<temperature>|s<seed>``, followed by
+    ``|<elicitation>`` when it is not ``letter`` and ``|<option order>`` when it is not
+    ``fixed``. Scripted agents are synthetic: their model is recorded as ``scripted`` (or
     ``scripted:NAME`` for each name listed in ``models``), never as a real model's name.
     """
 
@@ -84,8 +103,30 @@ class AgentGrid(BaseModel):
     role: Literal["worker", "supervisor"] = "worker"
     accuracy: float = Field(0.7, gt=0, lt=1, description="Scripted agents only.")
     loading: float = Field(0.5, ge=0, le=1, description="Scripted agents only.")
+    elicitations: list[Elicitation] = Field(
+        default_factory=_default_elicitations,
+        description="How answers are asked for: letter (the option's letter), text (the "
+        "option's text) or cloze (each option scored by its log-likelihood as the answer).",
+    )
+    option_orders: list[OptionOrder] = Field(
+        default_factory=_default_orders,
+        description="The order options are shown in: fixed, shuffle_item (per item, the "
+        "same for every agent) or shuffle_agent (per agent and item).",
+    )
+    prompt_style: Literal["auto", "chat", "completion"] = Field(
+        "auto",
+        description="chat (the chat template) or completion (plain text ending in "
+        "'Answer:'); auto: completion for an embedded base model (gemma-3-270m), else chat.",
+    )
+    cloze_normalisation: ClozeNormalisation = Field(
+        "tokens",
+        description="Cloze: an option's summed log-probability divided by its tokens, its "
+        "UTF-8 bytes, or none.",
+    )
 
-    @field_validator("models", "constitutions", "temperatures", "seeds")
+    @field_validator(
+        "models", "constitutions", "temperatures", "seeds", "elicitations", "option_orders"
+    )
     @classmethod
     def _not_empty(cls, values: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
         if values is not None and not values:
@@ -136,17 +177,32 @@ class AgentGrid(BaseModel):
             return ["scripted"] if self.models is None else [f"scripted:{m}" for m in self.models]
         return self.models or [DEFAULT_MODEL]
 
-    def _grid(self) -> list[tuple[str, Constitution, float, int]]:
+    def _grid(self) -> list[tuple[str, Constitution, float, int, Elicitation, OptionOrder]]:
         return list(
-            itertools.product(self.model_names(), self.constitutions, self.temperatures, self.seeds)
+            itertools.product(
+                self.model_names(),
+                self.constitutions,
+                self.temperatures,
+                self.seeds,
+                list(dict.fromkeys(self.elicitations)),
+                list(dict.fromkeys(self.option_orders)),
+            )
         )
 
     def agent_names(self, prefix: str = "") -> list[str]:
         return [
             f"{prefix}{model.split('/')[-1].removesuffix('.gguf')}|{constitution.name}"
             f"|T{temperature:g}|s{seed}"
-            for model, constitution, temperature, seed in self._grid()
+            + (f"|{elicitation}" if elicitation != "letter" else "")
+            + (f"|{order}" if order != "fixed" else "")
+            for model, constitution, temperature, seed, elicitation, order in self._grid()
         ]
+
+    def _prompt_style(self, model: str) -> Literal["chat", "completion"]:
+        if self.prompt_style != "auto":
+            return self.prompt_style
+        embedded = embedded_model(model) if self.backend == "local" else None
+        return "completion" if embedded is not None and not embedded.chat else "chat"
 
     def specs(self, endpoint: EndpointSpec, prefix: str = "") -> list[AgentSpec]:
         return [
@@ -164,8 +220,12 @@ class AgentGrid(BaseModel):
                 role=self.role,
                 accuracy=self.accuracy,
                 loading=self.loading,
+                elicitation=elicitation,
+                option_order=order,
+                prompt_style=self._prompt_style(model),
+                cloze_normalisation=self.cloze_normalisation,
             )
-            for name, (model, constitution, temperature, seed) in zip(
+            for name, (model, constitution, temperature, seed, elicitation, order) in zip(
                 self.agent_names(prefix), self._grid(), strict=True
             )
         ]
@@ -195,8 +255,15 @@ class EndpointSpec(BaseModel):
     timeout: float = Field(30.0, gt=0, description="Seconds before a call times out.")
     constrain: Literal["auto", "grammar", "none"] = Field(
         "auto",
-        description="Constrain multiple-choice answers to the option letters with a "
-        "grammar (llama.cpp servers); auto = grammar for the local backend.",
+        description="Constrain multiple-choice answers to the option letters (or texts) "
+        "with a grammar (llama.cpp servers); auto = grammar for the local backend.",
+    )
+    cloze: Literal["auto", "grammar", "echo"] = Field(
+        "auto",
+        description="How cloze options are scored: grammar (one completions request per "
+        "option, forced by a grammar; llama.cpp) or echo (one request per option echoing "
+        "the prompt's log-probabilities; vLLM and OpenAI-style completions); auto = grammar "
+        "where answers are constrained by a grammar, else echo.",
     )
 
     @field_validator("api_key_env")
@@ -218,9 +285,25 @@ class TaskSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     file: str | None = None
     n_items: int = Field(100, ge=1)
-    families: list[str] | None = None
+    families: list[str] | None = Field(
+        None,
+        description="Probe families (monoculture.tasks.PROBE_FAMILIES), or the groups "
+        "'hard' (the default) and 'easy'.",
+    )
     form: Literal["free", "choice"] = "choice"
     seed: int = 0
+
+    @field_validator("families")
+    @classmethod
+    def _known_families(cls, names: list[str] | None) -> list[str] | None:
+        from monoculture.tasks import expand_families
+
+        if names is not None:
+            try:
+                expand_families(names)
+            except InputError as error:
+                raise ValueError(str(error).removeprefix("probes: ")) from None
+        return names
 
 
 class GuardSpec(BaseModel):
@@ -283,6 +366,11 @@ class ExperimentConfig(BaseModel):
     guard: GuardSpec | None = None
     tasks: TaskSpec = Field(default_factory=lambda: TaskSpec.model_validate({}))
     agents: AgentGrid = Field(default_factory=lambda: AgentGrid.model_validate({}))
+    more_agents: list[AgentGrid] = Field(
+        default_factory=list,
+        description="More worker grids ([[more_agents]]), e.g. agents asked another way: "
+        "their agents join the workers; every agent's name must stay unique.",
+    )
     supervisors: AgentGrid | None = None
     endpoint: EndpointSpec = Field(default_factory=lambda: EndpointSpec.model_validate({}))
 
@@ -319,11 +407,7 @@ class ExperimentConfig(BaseModel):
             )
         if TOPOLOGIES[self.topology].needs_supervisors and self.supervisors is None:
             raise ValueError(f"topology {self.topology!r} needs a [supervisors] grid")
-        backends = {
-            grid.backend
-            for grid in (self.agents, self.supervisors)
-            if grid is not None and grid.backend != "scripted"
-        }
+        backends = {grid.backend for grid in self._grids() if grid.backend != "scripted"}
         if len(backends) > 1:
             raise ValueError(
                 f"agents and supervisors use backends {sorted(backends)}, but an experiment has "
@@ -331,26 +415,51 @@ class ExperimentConfig(BaseModel):
             )
         if "openai" in backends and not self.endpoint.base_url:
             raise ValueError("backend 'openai' needs endpoint.base_url")
+        for grid in self._grids():
+            options = {"text", "cloze"} & set(grid.elicitations)
+            if options and self.tasks.form == "free" and not self.tasks.file:
+                raise ValueError(
+                    f"elicitation {sorted(options)} needs multiple-choice items; set [tasks] "
+                    'form = "choice", or use elicitation "letter" for free answers.'
+                )
+            if grid.backend == "local":
+                for model in grid.model_names():
+                    try:
+                        local_model_file(model, self.endpoint.model_path)
+                    except InputError as error:
+                        raise ValueError(str(error)) from None
         try:  # every rule of an agent, checked before anything runs
-            self.worker_specs()
-            self.supervisor_specs()
+            names = Counter(a.name for a in [*self.worker_specs(), *self.supervisor_specs()])
         except ValidationError as error:
             first = error.errors()[0]
             raise ValueError(
                 f"agent setting {'.'.join(map(str, first['loc']))}: {first['msg']}"
             ) from None
+        clashes = sorted(name for name, n in names.items() if n > 1)
+        if clashes:
+            raise ValueError(
+                f"every agent needs its own name, but [agents] and [[more_agents]] share "
+                f"{len(clashes)}, e.g. {clashes[0]!r}; make the grids differ (another "
+                "elicitation, option order, constitution name, temperature or seed)."
+            )
         return self
+
+    def _grids(self) -> list[AgentGrid]:
+        grids = [self.agents, *self.more_agents]
+        return grids if self.supervisors is None else [*grids, self.supervisors]
 
     @property
     def model_backend(self) -> Literal["openai", "local"] | None:
         """The backend of the calls that go to a model (None when every agent is scripted)."""
-        for grid in (self.agents, self.supervisors):
-            if grid is not None and grid.backend != "scripted":
+        for grid in self._grids():
+            if grid.backend != "scripted":
                 return grid.backend
         return None
 
     def worker_specs(self) -> list[AgentSpec]:
-        return self.agents.specs(self.endpoint)
+        return [
+            spec for grid in (self.agents, *self.more_agents) for spec in grid.specs(self.endpoint)
+        ]
 
     def supervisor_specs(self) -> list[AgentSpec]:
         if self.supervisors is None:

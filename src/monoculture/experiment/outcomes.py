@@ -26,6 +26,10 @@ _LONG_COLUMNS = [
     "temperature",
     "seed",
     "role",
+    "elicitation",
+    "option_order",
+    "position",
+    "gold_position",
     "probs",
 ]
 
@@ -33,7 +37,11 @@ _LONG_COLUMNS = [
 def outcome_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:
     """One row per call, in the long table's column names: ``item_id``, ``agent``, round,
     kind, status, error, ``answer``, ``gold``, ``correct`` (NaN for a failed call), the
-    item's family, the agent's settings, and the option probabilities (a list or None).
+    item's family, the agent's settings (elicitation and option order among them), the
+    displayed positions (0-based) of the answer and of the gold option (``position``,
+    ``gold_position``; NaN where no options were shown: cloze, free answers), the displayed
+    order (``order``, e.g. ``"2,0,3,1"``: the original index of each option shown; empty for
+    the item's own order), and the option probabilities (a list by original letter, or None).
 
     A judge's answer is yes or no about another agent's answer: its row has no gold and no
     ``correct`` here (the oversight table scores judgements). A ``predict`` row (which
@@ -43,6 +51,13 @@ def outcome_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:
         agent, item = o.call.agent, o.call.item
         judge = o.call.kind == "judge"
         gold = None if judge else gold_answer(item)
+        shows_options = bool(item.options) and o.call.form != "cloze" and not judge
+        order = list(o.call.order) or list(range(len(item.options)))
+        gold_position = (
+            order.index(item.letters.index(item.answer))
+            if shows_options and item.answer in item.letters
+            else None
+        )
         # A prediction of the others' answers is not itself right or wrong.
         scored = o.status != "failed" and o.call.kind not in ("judge", "predict")
         rows.append(
@@ -58,11 +73,17 @@ def outcome_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:
                 "gold": gold,
                 "correct": float(o.answer == gold) if scored else float("nan"),
                 "family": item.family,
+                "n_options": len(item.options),
                 "model": agent.model,
                 "constitution": agent.constitution_name,
                 "temperature": agent.temperature,
                 "seed": agent.seed,
                 "role": agent.role,
+                "elicitation": agent.elicitation,
+                "option_order": agent.option_order,
+                "order": ",".join(map(str, o.call.order)),
+                "position": float("nan") if o.position is None else float(o.position),
+                "gold_position": float("nan") if gold_position is None else float(gold_position),
                 "probs": None if o.probs is None else [o.probs[k] for k in item.letters],
             }
         )

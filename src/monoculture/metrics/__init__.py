@@ -58,6 +58,7 @@ from monoculture.metrics._pairwise import (
     same_wrong_rate,
     yules_q,
 )
+from monoculture.metrics._position import position_bias
 from monoculture.metrics._structure import AgentClusters, attribute_association, cluster_agents
 from monoculture.metrics._voting import (
     PluralityOutcome,
@@ -101,6 +102,7 @@ __all__ = [
     "pairwise_metrics",
     "plurality_accuracy",
     "plurality_outcome",
+    "position_bias",
     "quiet_failure_share",
     "rasch_fit",
     "residual_error_correlation",

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from monoculture.errors import InputError, ReadError
 
 __all__ = ["Item", "load_items"]
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+PromptFormat = Literal["letter", "text", "cloze"]
+"""How an item is put to an agent: options with letters (answer with the letter), options
+as a list (answer with the option's text), or ``cloze``: the question alone, ending in
+``Answer:``, each option then scored as its continuation."""
+
+_INSTRUCTIONS = {
+    "letter": "Answer with the letter of the correct option only.",
+    "text": "Answer with the text of the correct option only.",
+}
 
 
 @dataclass(frozen=True)
@@ -29,16 +41,54 @@ class Item:
     def letters(self) -> tuple[str, ...]:
         return tuple(LETTERS[: len(self.options)])
 
-    def prompt(self) -> str:
-        """The question as shown to an agent."""
+    def prompt(self, form: PromptFormat = "letter", *, context: str = "") -> str:
+        """The question as shown to an agent, in the ``form`` of `PromptFormat`;
+        ``context`` (e.g. the tally of a debate round) goes after the options, before
+        the instruction (for ``cloze``, before ``Answer:``).
+
+        Example:
+            >>> item = Item("q", "Capital of France?", "A", ("Paris", "Rome"))
+            >>> print(item.prompt("cloze"))
+            Question: Capital of France?
+            Answer:
+        """
+        if form == "cloze":
+            middle = f"\n{context}" if context else ""
+            return f"Question: {self.question}{middle}\nAnswer:"
         if not self.options:
-            return f"{self.question}\nGive only the final answer."
+            return f"{self.question}\nGive only the final answer." + (
+                f"\n{context}" if context else ""
+            )
         lines = [self.question, ""]
-        lines += [
-            f"{letter}) {text}" for letter, text in zip(self.letters, self.options, strict=True)
-        ]
-        lines += ["", "Answer with the letter of the correct option only."]
+        if form == "text":
+            lines += [f"- {text}" for text in self.options]
+        else:
+            lines += [
+                f"{letter}) {text}" for letter, text in zip(self.letters, self.options, strict=True)
+            ]
+        if context:
+            lines += ["", context]
+        lines += ["", _INSTRUCTIONS[form]]
         return "\n".join(lines)
+
+    def reordered(self, order: Sequence[int]) -> Item:
+        """The item with its options shown in ``order`` (``order[k]`` is the original index
+        of the option shown at position k) and the gold letter moved with its option.
+
+        Example:
+            >>> Item("q", "?", "A", ("x", "y", "z")).reordered((2, 0, 1)).answer
+            'B'
+        """
+        if not order:
+            return self
+        if sorted(order) != list(range(len(self.options))):
+            raise ValueError(
+                f"order must be a permutation of 0..{len(self.options) - 1} (one entry per "
+                f"option of item {self.id}); got {list(order)}."
+            )
+        options = tuple(self.options[k] for k in order)
+        gold = LETTERS[list(order).index(LETTERS.index(self.answer))]
+        return replace(self, options=options, answer=gold)
 
 
 def load_items(path: str | Path) -> list[Item]:

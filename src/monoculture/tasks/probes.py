@@ -1,10 +1,15 @@
 """Generated probe families with exact gold answers and unlimited fresh items.
 
-Families (each seeded, in ``"free"`` and ``"choice"`` form): multi-digit arithmetic,
+Hard families (each seeded, in ``"free"`` and ``"choice"`` form): multi-digit arithmetic,
 decimal comparison (9.11 vs 9.9), letter counting, date arithmetic, syllogisms, and modified
 classic riddles (the familiar answer is wrong for the modified version). Multiple-choice
 distractors are the errors a model tends to make (off-by-one, digit-wise comparison, the
 classic riddle's answer), so correlated mistakes have somewhere to go.
+
+Easy-knowledge families, from small tables in this module, for models of a few hundred
+million parameters (which are at chance on the hard ones): capitals, colours, animal
+sounds, opposites, counts, everyday objects. Their distractors are other answers from the
+same table. ``"hard"`` and ``"easy"`` name each group in ``families``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,14 @@ import numpy as np
 from monoculture.errors import InputError
 from monoculture.tasks.items import LETTERS, Item
 
-__all__ = ["PROBE_FAMILIES", "generate_probes"]
+__all__ = [
+    "EASY_FAMILIES",
+    "FAMILY_GROUPS",
+    "HARD_FAMILIES",
+    "PROBE_FAMILIES",
+    "expand_families",
+    "generate_probes",
+]
 
 Form = Literal["free", "choice"]
 _Generator = Callable[[np.random.Generator], tuple[str, str, list[str]]]
@@ -116,6 +128,125 @@ def _riddles(rng: np.random.Generator) -> tuple[str, str, list[str]]:
     )
 
 
+# Easy knowledge: (question, answer) pairs; distractors are other answers of the same table.
+_CAPITALS = [
+    ("France", "Paris"),
+    ("Italy", "Rome"),
+    ("Spain", "Madrid"),
+    ("Germany", "Berlin"),
+    ("Japan", "Tokyo"),
+    ("England", "London"),
+    ("Russia", "Moscow"),
+    ("Egypt", "Cairo"),
+    ("Greece", "Athens"),
+    ("China", "Beijing"),
+    ("Portugal", "Lisbon"),
+    ("Ireland", "Dublin"),
+    ("Austria", "Vienna"),
+    ("Norway", "Oslo"),
+    ("Sweden", "Stockholm"),
+    ("Poland", "Warsaw"),
+    ("Hungary", "Budapest"),
+    ("Thailand", "Bangkok"),
+    ("South Korea", "Seoul"),
+    ("Argentina", "Buenos Aires"),
+]
+_COLOURS = [
+    ("a banana", "yellow"),
+    ("grass", "green"),
+    ("the sky on a clear day", "blue"),
+    ("snow", "white"),
+    ("coal", "black"),
+    ("a ripe tomato", "red"),
+    ("an orange", "orange"),
+    ("a lemon", "yellow"),
+    ("milk", "white"),
+    ("a strawberry", "red"),
+]
+_SOUNDS = [
+    ("a dog", "bark"),
+    ("a cat", "meow"),
+    ("a cow", "moo"),
+    ("a duck", "quack"),
+    ("a sheep", "baa"),
+    ("a lion", "roar"),
+    ("a snake", "hiss"),
+    ("an owl", "hoot"),
+    ("a pig", "oink"),
+    ("a horse", "neigh"),
+]
+_OPPOSITES = [
+    ("hot", "cold"),
+    ("big", "small"),
+    ("up", "down"),
+    ("day", "night"),
+    ("fast", "slow"),
+    ("old", "young"),
+    ("happy", "sad"),
+    ("open", "closed"),
+    ("wet", "dry"),
+    ("light", "dark"),
+    ("full", "empty"),
+    ("early", "late"),
+    ("good", "bad"),
+    ("rich", "poor"),
+    ("hard", "soft"),
+    ("strong", "weak"),
+    ("left", "right"),
+    ("win", "lose"),
+    ("love", "hate"),
+    ("clean", "dirty"),
+]
+_COUNTS = [
+    ("legs does a spider have", "eight"),
+    ("legs does a dog have", "four"),
+    ("legs does a bird have", "two"),
+    ("days are in a week", "seven"),
+    ("months are in a year", "twelve"),
+    ("sides does a triangle have", "three"),
+    ("wheels does a bicycle have", "two"),
+    ("fingers are on one hand", "five"),
+    ("sides does a square have", "four"),
+    ("legs does an insect have", "six"),
+    ("hours are in a day", "twenty-four"),
+]
+_OBJECTS = [
+    ("cut paper", "scissors"),
+    ("write on paper", "a pen"),
+    ("tell the time", "a clock"),
+    ("sweep the floor", "a broom"),
+    ("drink tea from", "a cup"),
+    ("unlock a door", "a key"),
+    ("eat soup", "a spoon"),
+    ("dry yourself after a bath", "a towel"),
+    ("see in the dark", "a torch"),
+    ("hit a nail", "a hammer"),
+    ("sleep on", "a bed"),
+    ("brush your teeth", "a toothbrush"),
+    ("comb your hair", "a comb"),
+    ("take a photo", "a camera"),
+    ("boil water", "a kettle"),
+    ("keep food cold", "a fridge"),
+    ("wash your hands", "soap"),
+    ("carry books to school", "a backpack"),
+    ("keep dry in the rain", "an umbrella"),
+]
+
+
+def _from_table(
+    table: list[tuple[str, str]], template: str
+) -> Callable[[np.random.Generator], tuple[str, str, list[str]]]:
+    answers = list(dict.fromkeys(answer for _, answer in table))
+
+    def generate(rng: np.random.Generator) -> tuple[str, str, list[str]]:
+        subject, answer = table[int(rng.integers(len(table)))]
+        others = [a for a in answers if a != answer]
+        wrong = [others[int(k)] for k in rng.choice(len(others), 3, replace=False)]
+        return template.format(subject), answer, wrong
+
+    return generate
+
+
 PROBE_FAMILIES: dict[str, _Generator] = {
     "arithmetic": _arithmetic,
     "decimals": _decimals,
@@ -123,7 +254,36 @@ PROBE_FAMILIES: dict[str, _Generator] = {
     "dates": _dates,
     "syllogisms": _syllogisms,
     "riddles": _riddles,
+    "capitals": _from_table(_CAPITALS, "What is the capital of {}?"),
+    "colours": _from_table(_COLOURS, "What colour is {}?"),
+    "sounds": _from_table(_SOUNDS, "What sound does {} make?"),
+    "opposites": _from_table(_OPPOSITES, "What is the opposite of {}?"),
+    "counts": _from_table(_COUNTS, "How many {}?"),
+    "objects": _from_table(_OBJECTS, "What do you use to {}?"),
 }
+
+HARD_FAMILIES = ("arithmetic", "decimals", "letters", "dates", "syllogisms", "riddles")
+"""The reasoning probes: the default of `generate_probes`."""
+EASY_FAMILIES = ("capitals", "colours", "sounds", "opposites", "counts", "objects")
+"""Everyday knowledge a model of a few hundred million parameters can have."""
+FAMILY_GROUPS = {"hard": HARD_FAMILIES, "easy": EASY_FAMILIES}
+"""Names that stand for a group of families in ``families``."""
+
+
+def expand_families(families: list[str] | None) -> list[str]:
+    """The family names ``families`` stands for (groups expanded, order kept, no repeats);
+    the hard families when None."""
+    chosen = families if families else list(HARD_FAMILIES)
+    names: list[str] = []
+    for name in chosen:
+        names += FAMILY_GROUPS.get(name, (name,))
+    unknown = [name for name in names if name not in PROBE_FAMILIES]
+    if unknown:
+        raise InputError(
+            f"probes: unknown families {unknown}; choose from {sorted(PROBE_FAMILIES)} or the "
+            f"groups {sorted(FAMILY_GROUPS)}."
+        )
+    return list(dict.fromkeys(names))
 
 
 def generate_probes(
@@ -133,13 +293,9 @@ def generate_probes(
     form: Form = "choice",
     seed: int = 0,
 ) -> list[Item]:
-    """``n_items`` fresh items cycling through the families; seeded and exact."""
-    chosen = families or list(PROBE_FAMILIES)
-    unknown = [name for name in chosen if name not in PROBE_FAMILIES]
-    if unknown:
-        raise InputError(
-            f"probes: unknown families {unknown}; choose from {sorted(PROBE_FAMILIES)}."
-        )
+    """``n_items`` fresh items cycling through the families (default: the hard ones; the
+    groups ``"hard"`` and ``"easy"`` may be named); seeded and exact."""
+    chosen = expand_families(families)
     if form not in ("free", "choice"):
         raise InputError(f"probes: form must be 'free' or 'choice'; got {form!r}.")
     rng = np.random.default_rng(seed)

@@ -11,8 +11,15 @@ from monoculture.topologies.conformity import conformity_metrics, oversight_metr
 from monoculture.topologies.debate import Debate
 from monoculture.topologies.independent import Independent
 from monoculture.topologies.oversight import Oversight
-from monoculture.topologies.prompts import cascade_prompt, debate_prompt, judge_prompt
-from monoculture.topologies.protocol import Call, Outcome, Swarm, Topology, predict
+from monoculture.topologies.prompts import (
+    cascade_context,
+    cascade_prompt,
+    debate_context,
+    debate_prompt,
+    judge_prompt,
+    shown_answer,
+)
+from monoculture.topologies.protocol import Call, Outcome, Swarm, Topology, option_order, predict
 
 __all__ = [
     "TOPOLOGIES",
@@ -24,13 +31,17 @@ __all__ = [
     "Oversight",
     "Swarm",
     "Topology",
+    "cascade_context",
     "cascade_prompt",
     "conformity_metrics",
+    "debate_context",
     "debate_prompt",
     "judge_prompt",
+    "option_order",
     "oversight_metrics",
     "predict",
     "register_topology",
+    "shown_answer",
 ]
 
 TOPOLOGIES: dict[str, type[Topology]] = {

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 import pandas as pd
 
 from monoculture.tasks.items import Item
-from monoculture.topologies.prompts import cascade_prompt
+from monoculture.topologies.prompts import cascade_context
 from monoculture.topologies.protocol import Call, Outcome, Swarm, answers_of, ask
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class Cascade:
                     swarm.workers[position],
                     item,
                     0,
-                    cascade_prompt(item, shown),
+                    context=cascade_context(swarm.workers[position], item, shown),
                     peers=[answer for _, answer in shown],
                 )
             )

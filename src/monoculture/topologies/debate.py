@@ -12,7 +12,7 @@ import pandas as pd
 
 from monoculture.tasks.items import Item
 from monoculture.topologies.conformity import conformity_metrics
-from monoculture.topologies.prompts import debate_prompt
+from monoculture.topologies.prompts import debate_context
 from monoculture.topologies.protocol import Call, Outcome, Swarm, answers_of, ask
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class Debate:
         round_ = len(history)
         workers = swarm.workers
         if round_ == 0:
-            return [ask(agent, item, 0, item.prompt()) for agent in workers for item in items]
+            return [ask(agent, item, 0) for agent in workers for item in items]
         if round_ > self.rounds:
             return None
         previous = answers_of(history[-1])
@@ -55,7 +55,9 @@ class Debate:
                 agent,
                 item,
                 round_,
-                debate_prompt(item, [previous[(other.name, item.id)] for other in workers]),
+                context=debate_context(
+                    agent, item, [previous[(other.name, item.id)] for other in workers]
+                ),
                 peers=[previous[(other.name, item.id)] for other in workers if other is not agent],
             )
             for agent in workers
@@ -64,9 +66,7 @@ class Debate:
         if round_ == 1 and self.conformity_control:
             controlled = items[: self.control_items or len(items)]
             calls += [
-                ask(agent, item, 1, item.prompt(), kind="control")
-                for agent in workers
-                for item in controlled
+                ask(agent, item, 1, kind="control") for agent in workers for item in controlled
             ]
         return calls
 

@@ -30,7 +30,7 @@ class Independent:
     ) -> list[Call] | None:
         if history:
             return None
-        return [ask(agent, item, 0, item.prompt()) for agent in swarm.workers for item in items]
+        return [ask(agent, item, 0) for agent in swarm.workers for item in items]
 
     def tables(self, outcomes: pd.DataFrame) -> dict[str, pd.DataFrame]:
         return {}

@@ -35,7 +35,7 @@ class Oversight:
     ) -> list[Call] | None:
         if not history:
             answering = swarm.workers + swarm.supervisors
-            return [ask(agent, item, 0, item.prompt()) for agent in answering for item in items]
+            return [ask(agent, item, 0) for agent in answering for item in items]
         if len(history) > 1:
             return None
         answers = answers_of(history[0])

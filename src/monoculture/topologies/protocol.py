@@ -9,21 +9,33 @@ and one line in the registry of `monoculture.topologies`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
+import numpy as np
 import pandas as pd
 
 from monoculture.agents.spec import AgentSpec
-from monoculture.tasks.items import Item
+from monoculture.tasks.items import Item, PromptFormat
 
 if TYPE_CHECKING:
     from typing import Self
 
     from monoculture.experiment.config import ExperimentConfig
 
-__all__ = ["Call", "CallKind", "Outcome", "Swarm", "Topology", "ask", "judge", "predict"]
+__all__ = [
+    "Call",
+    "CallKind",
+    "Outcome",
+    "Swarm",
+    "Topology",
+    "ask",
+    "judge",
+    "option_order",
+    "predict",
+]
 
 PREDICTION_QUESTION = (
     "Other agents answered this question too. If you picked one of them at random, which "
@@ -47,8 +59,12 @@ class Call:
             ``predict`` (which option did a randomly chosen other agent pick?).
         user_prompt: what the agent is shown (its constitution is the system prompt).
         judged_agent: the worker whose answer a judge call checks.
-        letters: the answers allowed when decoding is constrained.
+        letters: the answers allowed when decoding is constrained (the displayed letters).
         peers: the peers' answers the prompt shows (scripted agents react to them).
+        order: the displayed order of the options: ``order[k]`` is the original index of
+            the option shown at position k; empty for the item's own order.
+        form: how the prompt asks for the answer (`PromptFormat`: ``letter``, ``text`` or
+            ``cloze``); judge and predict calls are always ``letter``.
     """
 
     agent: AgentSpec
@@ -59,12 +75,23 @@ class Call:
     judged_agent: str | None = None
     letters: tuple[str, ...] = ()
     peers: tuple[str, ...] = ()
+    order: tuple[int, ...] = ()
+    form: PromptFormat = "letter"
+
+    @property
+    def shown(self) -> Item:
+        """The item as the agent sees it: options in the displayed order, the gold letter
+        moved with its option."""
+        return self.item.reordered(self.order)
 
 
 @dataclass
 class Outcome:
-    """What came back for a call: the parsed answer (a letter, yes/no for judges, or
-    normalised free text), option probabilities, and whether it was sent, cached or failed."""
+    """What came back for a call: the parsed answer (an original option letter, whatever
+    order the options were shown in; yes/no for judges; or normalised free text), option
+    probabilities by original letter, the displayed position (0-based) of the option chosen
+    (None for cloze, which shows no options, and for free answers), and whether it was
+    sent, cached or failed."""
 
     call: Call
     answer: str | None
@@ -73,6 +100,7 @@ class Outcome:
     error: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,18 +136,50 @@ class Topology(Protocol):
         ...
 
 
+def option_order(agent: AgentSpec, item: Item) -> tuple[int, ...]:
+    """The order ``agent`` is shown ``item``'s options in (see `Call.order`): empty for
+    ``fixed``; a permutation seeded by the item's id (``shuffle_item``: the same for every
+    agent) or by the agent's name and the item's id (``shuffle_agent``).
+
+    Example:
+        >>> a = AgentSpec(name="a", option_order="shuffle_item")
+        >>> b = AgentSpec(name="b", option_order="shuffle_item")
+        >>> item = Item("q1", "?", "A", ("w", "x", "y", "z"))
+        >>> option_order(a, item) == option_order(b, item)
+        True
+    """
+    if not item.options or agent.option_order == "fixed":
+        return ()
+    key = item.id if agent.option_order == "shuffle_item" else f"{agent.name}\x00{item.id}"
+    seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+    permutation = np.random.default_rng(seed).permutation(len(item.options))
+    return tuple(int(k) for k in permutation)
+
+
 def ask(
     agent: AgentSpec,
     item: Item,
     round_: int,
-    prompt: str,
+    prompt: str | None = None,
     *,
     kind: CallKind = "answer",
     peers: Sequence[str | None] = (),
+    context: str = "",
 ) -> Call:
-    """A call asking ``agent`` to answer ``item``, constrained to the item's letters."""
+    """A call asking ``agent`` to answer ``item``.
+
+    With ``prompt`` None (the built-in topologies) the agent sees the item its own way:
+    its elicitation (letter, text or cloze) and its option order, with ``context`` (e.g. a
+    debate tally) before the instruction. A ``prompt`` string is shown as given, with the
+    options in the item's own order and the answer asked for by letter (for topologies that
+    write their own prompts)."""
     shown = tuple(answer or "" for answer in peers)
-    return Call(agent, item, round_, kind, prompt, None, item.letters, shown)
+    if prompt is not None:
+        return Call(agent, item, round_, kind, prompt, None, item.letters, shown)
+    form: PromptFormat = agent.elicitation if item.options else "letter"
+    order = option_order(agent, item) if form != "cloze" else ()  # cloze shows no options
+    text = item.reordered(order).prompt(form, context=context)
+    return Call(agent, item, round_, kind, text, None, item.letters, shown, order, form)
 
 
 def predict(agent: AgentSpec, item: Item) -> Call:
