@@ -251,6 +251,9 @@ def write_run(result: ExperimentResult, output: Path) -> None:
     tables = {"conformity": result.conformity, "oversight": result.oversight, **result.tables}
     for name, table in tables.items():
         table.to_csv(output / f"{name}.csv", index=False)
+    if len(result.tables.get("environment", ())):
+        # One row per (run, step, agent): action, valid, the state before and after.
+        result.tables["environment"].to_parquet(output / "environment.parquet", index=False)
 
 
 def run_command(

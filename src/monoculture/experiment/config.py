@@ -54,8 +54,13 @@ from monoculture.agents.spec import (
     Elicitation,
     OptionOrder,
 )
+from monoculture.environments import EnvironmentTopology
 from monoculture.errors import InputError
-from monoculture.topologies import TOPOLOGIES
+from monoculture.topologies import TOPOLOGIES, register_topology
+
+# Environments are played through the same planning protocol as the topologies; the bridge
+# lives in monoculture.environments (which imports the protocol), so it registers here.
+register_topology("environment", EnvironmentTopology)
 
 __all__ = ["AgentGrid", "ExperimentConfig", "load_experiment"]
 
@@ -328,6 +333,17 @@ class GuardSpec(BaseModel):
     )
 
 
+class EnvironmentSpec(BaseModel):
+    """A multi-step environment played by the workers (``topology = "environment"``):
+    ``kind``, ``runs``, ``seed`` and the environment's own options (docs/environments.md),
+    e.g. ``communication``, ``n_steps``, ``capacity`` for the commons."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: Literal["commons", "estimation"]
+    runs: int = Field(10, ge=1, description="Independent runs played in parallel.")
+    seed: int = Field(0, description="Seed of the environment's randomness.")
+
+
 class ExperimentConfig(BaseModel):
     """A whole experiment."""
 
@@ -364,6 +380,7 @@ class ExperimentConfig(BaseModel):
         "surprisingly_popular aggregator.",
     )
     guard: GuardSpec | None = None
+    environment: EnvironmentSpec | None = None
     tasks: TaskSpec = Field(default_factory=lambda: TaskSpec.model_validate({}))
     agents: AgentGrid = Field(default_factory=lambda: AgentGrid.model_validate({}))
     more_agents: list[AgentGrid] = Field(
@@ -407,6 +424,7 @@ class ExperimentConfig(BaseModel):
             )
         if TOPOLOGIES[self.topology].needs_supervisors and self.supervisors is None:
             raise ValueError(f"topology {self.topology!r} needs a [supervisors] grid")
+        self._check_environment()
         backends = {grid.backend for grid in self._grids() if grid.backend != "scripted"}
         if len(backends) > 1:
             raise ValueError(
@@ -447,6 +465,26 @@ class ExperimentConfig(BaseModel):
     def _grids(self) -> list[AgentGrid]:
         grids = [self.agents, *self.more_agents]
         return grids if self.supervisors is None else [*grids, self.supervisors]
+
+    def _check_environment(self) -> None:
+        """An environment and its topology go together; its options are checked by building
+        it, and per-item figures (aggregators, the gate, predictions) do not apply."""
+        if (self.topology == "environment") != (self.environment is not None):
+            raise ValueError(
+                'topology = "environment" and an [environment] table go together; give both '
+                "or neither"
+            )
+        if self.environment is None:
+            return
+        if self.aggregators or self.guard is not None or self.predictions:
+            raise ValueError(
+                "aggregators, [guard] and predictions decide items of an answer round; an "
+                "environment experiment has steps instead: leave them out"
+            )
+        try:
+            EnvironmentTopology.from_config(self)
+        except (InputError, TypeError, ValueError) as error:
+            raise ValueError(f"[environment]: {error}") from None
 
     @property
     def model_backend(self) -> Literal["openai", "local"] | None:

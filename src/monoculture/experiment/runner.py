@@ -216,6 +216,8 @@ def run_experiment(
         store.close()
     table = outcome_table(outcomes)
     answer_rounds = sorted(int(r) for r in table.loc[table["kind"] == "answer", "round"].unique())
+    if config.environment is not None:
+        answer_rounds = []  # steps of an environment, not rounds of items: see its table
     synthetic = config.agents.backend == "scripted"
     responses = {r: round_responses(table, r, config.name) for r in answer_rounds}
     analyses = {
