@@ -82,3 +82,26 @@ def test_bad_environment_settings_fail_before_any_call(
     assert result.exit_code == 2, result.output
     assert message in result.stderr
     assert not (tmp_path / "run" / "ledger.sqlite").exists()
+
+
+def test_numeric_actions_are_constrained_to_a_number() -> None:
+    # Catches an environment step sent unconstrained: a small model then starts a sentence
+    # ("To solve this problem, we need to") that the token limit cuts before any number,
+    # and every action becomes the invalid default (seen with SmolLM2 in the commons).
+    from monoculture.experiment.calls import build_request
+    from monoculture.experiment.config import ExperimentConfig
+    from monoculture.topologies import TOPOLOGIES, Swarm
+
+    config = ExperimentConfig.model_validate(
+        {
+            "topology": "environment",
+            "environment": {"kind": "commons", "runs": 1},
+            "agents": {"backend": "scripted", "seeds": [0, 1, 2, 3, 4]},
+        }
+    )
+    topology = TOPOLOGIES["environment"].from_config(config)
+    calls = topology.next_calls([], Swarm(tuple(config.worker_specs())), [])
+    assert calls
+    body = build_request(calls[0], constrain=True)["bodies"][0]
+    assert body["grammar"] == "root ::= [0-9]{1,6}"
+    assert "grammar" not in build_request(calls[0], constrain=False)["bodies"][0]

@@ -34,7 +34,12 @@ import pandas as pd
 from monoculture.agents.spec import AgentSpec
 from monoculture.environments._commons import Commons
 from monoculture.environments._estimation import DriftingEstimation
-from monoculture.environments._protocol import Environment, long_table, seed_streams
+from monoculture.environments._protocol import (
+    ActionSpace,
+    Environment,
+    long_table,
+    seed_streams,
+)
 from monoculture.errors import InputError
 from monoculture.tasks.items import Item
 from monoculture.topologies.protocol import Call, Outcome, Swarm
@@ -52,6 +57,16 @@ ENVIRONMENTS: dict[str, type[Environment[Any]]] = {
 
 _RUN_SEED = 7919
 _REPETITION_SEED = 1_000_003
+
+
+def _number_grammar(space: ActionSpace) -> str:
+    """A llama.cpp grammar for a numeric action: digits (a sign and decimals where the
+    space allows them); the range is checked by `ActionSpace.parse_action` afterwards."""
+    if space.kind != "number":
+        return ""
+    sign = '"-"? ' if space.low < 0 else ""
+    fraction = "" if space.integer else ' ("." [0-9]{1,3})?'
+    return f"root ::= {sign}[0-9]{{1,6}}{fraction}"
 
 
 def make_environment(kind: Literal["commons", "estimation"], **options: Any) -> Environment[Any]:
@@ -159,7 +174,12 @@ class EnvironmentTopology:
                 environment.reference_answer(state, run),
                 space.options,
                 f"environment:{environment.name}",
-                {"run": str(run), "step": str(step), "repetition": str(repetition)},
+                {
+                    "run": str(run),
+                    "step": str(step),
+                    "repetition": str(repetition),
+                    "answer_grammar": _number_grammar(space),
+                },
             )
             for index, agent in enumerate(workers):
                 calls.append(

@@ -164,6 +164,10 @@ def build_request(call: Call, *, constrain: bool, cloze: ClozeMethod = "grammar"
         body["logprobs"] = _TOP
     if choices:
         body["grammar"] = _choice_grammar([lead + choice for choice in choices])
+    elif constrain and call.item.attrs.get("answer_grammar"):
+        # A numeric action (an environment's step): the server keeps to a number instead of
+        # starting a sentence that the token limit cuts before the number.
+        body["grammar"] = call.item.attrs["answer_grammar"]
     envelope["bodies"] = [body]
     return envelope
 
