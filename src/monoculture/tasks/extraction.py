@@ -15,7 +15,9 @@ from monoculture.tasks.items import Item
 __all__ = ["extract_answer", "normalise"]
 
 _LETTER = re.compile(r"(?<![A-Za-z])\(?([A-Z])\)?(?![A-Za-z])")
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+# An exponent belongs to the number: "1e9" read as "1" would turn a wild answer into a
+# plausible one (an environment's action would pass its range check).
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _DATE = re.compile(
     r"(January|February|March|April|May|June|July|August|September|October|"
     r"November|December)\s+(\d{1,2}),?\s+(\d{4})"
