@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from monoculture.aggregate._base import Aggregator
 from monoculture.aggregate._correlated import ClusterVote, CovarianceWeighted
@@ -224,6 +225,8 @@ class AggregationComparison:
     methods: tuple[MethodResult, ...]
     dissent: dict[str, float]
     fitted: tuple[Aggregator, ...] = field(repr=False)
+    dissent_items: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    """`minority_report` of the held-out items (one row per item)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The comparison as JSON-ready data (NaN as None); ``fitted`` holds each method's
@@ -286,7 +289,7 @@ def compare_aggregators(
     chosen = _check_methods(methods, train)
     fitted = tuple(make_aggregator(name, seed=seed).fit(train) for name in chosen)
     results = tuple(MethodResult.of(a.predict(test), level) for a in fitted)
-    dissent = minority_report(test, consistency=consistency_matrix(train)).summary()
+    report = minority_report(test, consistency=consistency_matrix(train))
     split = {
         "train_share": train_share,
         "seed": seed,
@@ -296,7 +299,7 @@ def compare_aggregators(
         "source": responses.input_summary.source,
         "level": level,
     }
-    return AggregationComparison(split, results, dissent, fitted)
+    return AggregationComparison(split, results, report.summary(), fitted, report.table)
 
 
 @dataclass(frozen=True)

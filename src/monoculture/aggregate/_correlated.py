@@ -7,7 +7,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from monoculture.aggregate._base import Aggregator, normalize_rows, weighted_votes
 from monoculture.aggregate._votes import (
@@ -223,16 +222,3 @@ class ClusterVote(Aggregator):
     def _restore(self, parameters: dict[str, Any]) -> None:
         self.clusters_ = np.asarray(parameters["clusters"], dtype=int)
         self.weights_ = np.asarray(parameters["weights"], dtype=np.float64)
-
-
-def cluster_table(aggregator: ClusterVote) -> pd.DataFrame:
-    """One row per cluster: its members and weight."""
-    groups = np.unique(aggregator.clusters_)
-    agents = np.asarray(aggregator.agents_ or ())
-    return pd.DataFrame(
-        {
-            "cluster": groups,
-            "agents": [", ".join(agents[aggregator.clusters_ == g]) for g in groups],
-            "weight": aggregator.weights_,
-        }
-    )

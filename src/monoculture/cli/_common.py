@@ -140,6 +140,20 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
+# The column options every command that reads responses shares (names as in read_responses).
+ItemColOption = Annotated[str, typer.Option(help="Item id column.")]
+AgentColOption = Annotated[str, typer.Option(help="Agent column.")]
+AnswerColOption = Annotated[str, typer.Option(help="Answer column.")]
+GoldColOption = Annotated[str, typer.Option(help="Gold answer column.")]
+CorrectColOption = Annotated[str, typer.Option(help="Correctness (0/1) column.")]
+ProbsPrefixOption = Annotated[
+    str, typer.Option(help="Prefix of one-column-per-option probabilities.")
+]
+ProgressOption = Annotated[
+    bool, typer.Option(help="Show progress (a bar on a terminal, else a line per stage).")
+]
+
+
 # monoculture.io.InputFormat, repeated so that --help loads no numpy; a test checks that the
 # two agree.
 InputFormat = Literal["auto", "long", "inspect", "lm_eval", "helm", "monoculture"]

@@ -12,9 +12,14 @@ import typer
 from rich.console import Console
 
 from monoculture.cli._common import (
+    AgentColOption,
+    AnswerColOption,
     FormatOption,
+    GoldColOption,
     InputFormat,
+    ItemColOption,
     MetricOption,
+    ProgressOption,
     ScorerOption,
     TaskOption,
     check_input,
@@ -55,13 +60,6 @@ SplitOption = Annotated[
     typer.Option("--split", help="Share of items to fit on, in (0, 1); the rest is held out."),
 ]
 SeedOption = Annotated[int, typer.Option(help="Seed of the item split and tie-breaks.")]
-ItemColumn = Annotated[str, typer.Option(help="Item id column.")]
-AgentColumn = Annotated[str, typer.Option(help="Agent column.")]
-AnswerColumn = Annotated[str, typer.Option(help="Answer column.")]
-GoldColumn = Annotated[str, typer.Option(help="Gold answer column.")]
-ProgressOption = Annotated[
-    bool, typer.Option(help="Show progress (a bar on a terminal, else a line per stage).")
-]
 
 
 def parse_methods(text: str) -> list[str]:
@@ -106,6 +104,15 @@ def check_common(
     for option, out in outputs.items():
         if out is not None:
             check_output_path(out, option, inputs=(file, agents))
+
+
+def _columns(item_col: str, agent_col: str, answer_col: str, gold_col: str) -> dict[str, Any]:
+    return {
+        "item_col": item_col,
+        "agent_col": agent_col,
+        "answer_col": answer_col,
+        "gold_col": gold_col,
+    }
 
 
 def read_answers(
@@ -161,10 +168,10 @@ def aggregate_command(
     dissent: Annotated[
         int, typer.Option(help="Show this many held-out items with the strongest dissent.")
     ] = 5,
-    item_col: ItemColumn = "item_id",
-    agent_col: AgentColumn = "agent",
-    answer_col: AnswerColumn = "answer",
-    gold_col: GoldColumn = "gold",
+    item_col: ItemColOption = "item_id",
+    agent_col: AgentColOption = "agent",
+    answer_col: AnswerColOption = "answer",
+    gold_col: GoldColOption = "gold",
     format: FormatOption = "auto",
     scorer: ScorerOption = None,
     metric: MetricOption = None,
@@ -189,20 +196,12 @@ def aggregate_command(
         from monoculture.aggregate import (
             PREDICTION_COLUMN,
             compare_aggregators,
-            consistency_matrix,
-            minority_report,
-            split_items,
         )
         from monoculture.report.aggregation import render_aggregation
 
         console = Console()
-        columns = {
-            "item_col": item_col,
-            "agent_col": agent_col,
-            "answer_col": answer_col,
-            "gold_col": gold_col,
-            "reader": reader_options(format, scorer, metric, task),
-        }
+        columns = _columns(item_col, agent_col, answer_col, gold_col)
+        columns["reader"] = reader_options(format, scorer, metric, task)
         with progress_bar(progress) as update:
             responses = read_answers(file, agents, columns, update)
             if methods == DEFAULT_METHODS and PREDICTION_COLUMN in responses.cell_attrs:
@@ -215,8 +214,7 @@ def aggregate_command(
         result = comparison.to_dict()
         render_aggregation(result, console)
         if dissent:
-            train, test = split_items(responses, train_share=split, seed=seed)
-            table = minority_report(test, consistency=consistency_matrix(train)).table
+            table = comparison.dissent_items
             strongest = table[table["dissent"] != ""].nlargest(dissent, "dissent_effective")
             if len(strongest):
                 print_plain(console, "Strongest dissent on held-out items:")
@@ -257,10 +255,10 @@ def select_command(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the choice and the comparison here.")
     ] = None,
-    item_col: ItemColumn = "item_id",
-    agent_col: AgentColumn = "agent",
-    answer_col: AnswerColumn = "answer",
-    gold_col: GoldColumn = "gold",
+    item_col: ItemColOption = "item_id",
+    agent_col: AgentColOption = "agent",
+    answer_col: AnswerColOption = "answer",
+    gold_col: GoldColOption = "gold",
     format: FormatOption = "auto",
     scorer: ScorerOption = None,
     metric: MetricOption = None,
@@ -283,13 +281,8 @@ def select_command(
         from monoculture.report.aggregation import render_selection
 
         console = Console()
-        columns = {
-            "item_col": item_col,
-            "agent_col": agent_col,
-            "answer_col": answer_col,
-            "gold_col": gold_col,
-            "reader": reader_options(format, scorer, metric, task),
-        }
+        columns = _columns(item_col, agent_col, answer_col, gold_col)
+        columns["reader"] = reader_options(format, scorer, metric, task)
         with progress_bar(progress) as update:
             responses = read_answers(file, agents, columns, update)
             if k > responses.n_agents:

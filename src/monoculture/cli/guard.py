@@ -13,9 +13,15 @@ import typer
 from rich.console import Console
 
 from monoculture.cli._common import (
+    AgentColOption,
+    AnswerColOption,
+    CorrectColOption,
     FormatOption,
+    GoldColOption,
     InputFormat,
+    ItemColOption,
     MetricOption,
+    ProbsPrefixOption,
     ScorerOption,
     TaskOption,
     check_input,
@@ -49,12 +55,6 @@ Bound = Literal["hoeffding_bentkus", "binomial"]
 FileArgument = Annotated[
     Path, typer.Argument(help="Responses: CSV, TSV, JSONL or Parquet (.gz ok), with gold.")
 ]
-ItemCol = Annotated[str, typer.Option(help="Item id column.")]
-AgentCol = Annotated[str, typer.Option(help="Agent column.")]
-AnswerCol = Annotated[str, typer.Option(help="Answer column.")]
-GoldCol = Annotated[str, typer.Option(help="Gold answer column.")]
-CorrectCol = Annotated[str, typer.Option(help="Correctness (0/1) column.")]
-ProbsPrefix = Annotated[str, typer.Option(help="Prefix of one-column-per-option probabilities.")]
 
 
 def _check_level(value: float, option: str) -> None:
@@ -64,6 +64,25 @@ def _check_level(value: float, option: str) -> None:
             f"{option} must be a number strictly between 0 and 1; got {value:g}. Use e.g. "
             f"{example}."
         )
+
+
+def column_options(
+    item_col: str,
+    agent_col: str,
+    answer_col: str,
+    gold_col: str,
+    correct_col: str,
+    probs_prefix: str,
+) -> dict[str, str]:
+    """The column options as `read_responses` keywords."""
+    return {
+        "item_col": item_col,
+        "agent_col": agent_col,
+        "answer_col": answer_col,
+        "gold_col": gold_col,
+        "correct_col": correct_col,
+        "probs_prefix": probs_prefix,
+    }
 
 
 def _check_input(path: Path, option: str = "", format: InputFormat | None = None) -> None:
@@ -130,12 +149,12 @@ def calibrate_command(
         ),
     ] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the held-out split.")] = 0,
-    item_col: ItemCol = "item_id",
-    agent_col: AgentCol = "agent",
-    answer_col: AnswerCol = "answer",
-    gold_col: GoldCol = "gold",
-    correct_col: CorrectCol = "correct",
-    probs_prefix: ProbsPrefix = "prob_",
+    item_col: ItemColOption = "item_id",
+    agent_col: AgentColOption = "agent",
+    answer_col: AnswerColOption = "answer",
+    gold_col: GoldColOption = "gold",
+    correct_col: CorrectColOption = "correct",
+    probs_prefix: ProbsPrefixOption = "prob_",
     format: FormatOption = "auto",
     scorer: ScorerOption = None,
     metric: MetricOption = None,
@@ -160,12 +179,7 @@ def calibrate_command(
 
         needed = minimum_calibration_items(alpha=alpha, delta=delta, method=method, bound=bound)
         columns = {
-            "item_col": item_col,
-            "agent_col": agent_col,
-            "answer_col": answer_col,
-            "gold_col": gold_col,
-            "correct_col": correct_col,
-            "probs_prefix": probs_prefix,
+            **column_options(item_col, agent_col, answer_col, gold_col, correct_col, probs_prefix),
             **reader_options(format, scorer, metric, task),
         }
         scores = _scores(_read(file, columns), score)
@@ -247,12 +261,12 @@ def apply_command(
             "--decisions", help="Write one row per item (item_id, answer, answered) as CSV."
         ),
     ] = None,
-    item_col: ItemCol = "item_id",
-    agent_col: AgentCol = "agent",
-    answer_col: AnswerCol = "answer",
-    gold_col: GoldCol = "gold",
-    correct_col: CorrectCol = "correct",
-    probs_prefix: ProbsPrefix = "prob_",
+    item_col: ItemColOption = "item_id",
+    agent_col: AgentColOption = "agent",
+    answer_col: AnswerColOption = "answer",
+    gold_col: GoldColOption = "gold",
+    correct_col: CorrectColOption = "correct",
+    probs_prefix: ProbsPrefixOption = "prob_",
     format: FormatOption = "auto",
     scorer: ScorerOption = None,
     metric: MetricOption = None,
@@ -282,12 +296,7 @@ def apply_command(
                 "monoculture.guard.apply_gate(gate, scores)."
             )
         columns = {
-            "item_col": item_col,
-            "agent_col": agent_col,
-            "answer_col": answer_col,
-            "gold_col": gold_col,
-            "correct_col": correct_col,
-            "probs_prefix": probs_prefix,
+            **column_options(item_col, agent_col, answer_col, gold_col, correct_col, probs_prefix),
             **reader_options(format, scorer, metric, task),
         }
         responses = _read(file, columns)
