@@ -137,7 +137,7 @@ class DawidSkene(Aggregator):
         posterior = normalize_rows(weighted_votes(codes, np.ones(codes.shape[1]), n_labels))
         posterior = self._with_gold(posterior, gold)
         priors = posterior.mean(axis=0)
-        errors = self._m_step_from(answers, posterior)
+        errors = self._m_step(self._counts(answers, posterior))
         loss = -np.inf
         self.loss_history_ = []
         converged = self.n_iter == 0
@@ -145,7 +145,7 @@ class DawidSkene(Aggregator):
             posterior = self._with_gold(self._e_step(answers, priors, errors), gold)
             priors = posterior.mean(axis=0)
             counts = self._counts(answers, posterior)
-            errors = self._m_step_from_counts(counts, answers, posterior)
+            errors = self._m_step(counts)
             new_loss = self._lower_bound(counts, votes_per_item, posterior, priors, errors)
             new_loss /= max(float(votes_per_item.sum()), 1.0)
             self.loss_history_.append(new_loss)
@@ -174,16 +174,6 @@ class DawidSkene(Aggregator):
         fixed[known] = 0.0
         fixed[np.flatnonzero(known), gold[known]] = 1.0
         return fixed
-
-    def _m_step_from(self, answers: sparse.csr_matrix, posterior: np.ndarray) -> np.ndarray:
-        counts = self._counts(answers, posterior)
-        return self._m_step_from_counts(counts, answers, posterior)
-
-    def _m_step_from_counts(
-        self, counts: np.ndarray, answers: sparse.csr_matrix, posterior: np.ndarray
-    ) -> np.ndarray:
-        del answers, posterior
-        return self._m_step(counts)
 
     def _scores(self, responses: Responses, codes: np.ndarray) -> np.ndarray:
         del responses
@@ -237,10 +227,8 @@ class OneCoinDawidSkene(DawidSkene):
         super().__init__(n_iter=n_iter, tol=tol, use_gold=use_gold, smoothing=smoothing, seed=seed)
         self.skills_ = np.zeros(0)
 
-    def _m_step_from_counts(
-        self, counts: np.ndarray, answers: sparse.csr_matrix, posterior: np.ndarray
-    ) -> np.ndarray:
-        del answers, posterior
+    def _m_step(self, counts: np.ndarray) -> np.ndarray:
+        """One skill per agent from the expected counts: the mass on its own answer."""
         n_labels = counts.shape[1]
         answered = counts.sum(axis=(1, 2))
         right = np.trace(counts, axis1=1, axis2=2)
