@@ -231,3 +231,24 @@ def test_from_config_reads_the_environment_table() -> None:
 def test_tables_of_an_experiment_without_environment_calls_is_empty() -> None:
     topology = EnvironmentTopology(Commons(), runs=1)
     assert topology.tables(pd.DataFrame())["environment"].empty
+
+
+@pytest.mark.parametrize("high", [0, 5, 9, 10, 37, 99, 100, 101, 250, 1000, 1234])
+def test_the_whole_number_grammar_allows_exactly_the_range(high: int) -> None:
+    # Catches a grammar that lets a model run on past the range ("728000" when 0-100 tons
+    # are asked: seen with SmolLM2), or one that forbids a valid request. The GBNF
+    # alternatives here are literals, classes and counts, so they read as a Python regex;
+    # every text from 0 to 2,999, with and without a leading zero, is checked.
+    import re
+
+    from monoculture.environments._llm import _number_grammar
+    from monoculture.environments._protocol import ActionSpace
+
+    grammar = _number_grammar(ActionSpace(low=0, high=high, integer=True))
+    body = grammar.removeprefix("root ::= ")
+    pattern = re.compile(
+        "|".join(f"(?:{alt.replace(chr(34), '').replace(' ', '')})" for alt in body.split(" | "))
+    )
+    for k in range(3000):
+        assert bool(pattern.fullmatch(str(k))) == (k <= high), (k, grammar)
+        assert not pattern.fullmatch(f"0{k}"), (k, grammar)

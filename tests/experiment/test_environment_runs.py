@@ -3,6 +3,7 @@ scripted agents, every step a call that is cached and ledgered (fast)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -103,5 +104,128 @@ def test_numeric_actions_are_constrained_to_a_number() -> None:
     calls = topology.next_calls([], Swarm(tuple(config.worker_specs())), [])
     assert calls
     body = build_request(calls[0], constrain=True)["bodies"][0]
-    assert body["grammar"] == "root ::= [0-9]{1,6}"
+    assert body["grammar"] == 'root ::= [0-9] | [1-9] [0-9]{1} | "100"'  # whole tons 0-100
     assert "grammar" not in build_request(calls[0], constrain=False)["bodies"][0]
+
+
+DESIGNS = """
+name = "scripted-designs"
+topology = "environment"
+bootstrap = 0
+[environment]
+kind = "commons"
+runs = 3
+seed = 0
+simulator_runs = 200
+[[environment.designs]]
+name = "sustainable"
+agents = { accuracy = 0.9999999 }
+[[environment.designs]]
+name = "erratic"
+agents = { accuracy = 0.3, seeds = [5, 6, 7, 8, 9] }
+[agents]
+backend = "scripted"
+seeds = [0, 1, 2, 3, 4]
+"""
+
+
+def test_designs_play_the_same_environment_and_are_compared(tmp_path: Path) -> None:
+    # Catches designs that overwrite each other's rows or folders, a combined table that
+    # loses which design a row came from, and a comparison without the fitted simulator.
+    result = _run(tmp_path, DESIGNS)
+    run = tmp_path / "run"
+    table = pd.read_parquet(run / "environment.parquet")
+    assert list(table.columns[:1]) == ["design"]
+    assert set(table["design"]) == {"sustainable", "erratic"}
+    assert not table.duplicated(["design", "run", "step", "agent"]).any()
+    sustainable = table[table["design"] == "sustainable"]
+    assert len(sustainable) == 3 * 12 * 5
+    assert (sustainable["action"] == 10).all()
+    for design in ("sustainable", "erratic"):  # each design's own run folder and ledger
+        assert (run / design / "ledger.sqlite").is_file()
+        own = pd.read_parquet(run / design / "environment.parquet")
+        assert len(own) == (table["design"] == design).sum()
+    summary = pd.read_csv(run / "designs.csv")
+    assert set(summary["source"]) == {"llm", "simulator"}
+    agreement = summary[(summary["metric"] == "agreement") & (summary["source"] == "llm")]
+    values = dict(zip(agreement["design"], agreement["value"], strict=True))
+    assert values["sustainable"] == 1.0 > values["erratic"]
+    page = (run / "report.html").read_text()
+    assert "fig-pool" in page
+    assert "erratic (fitted simulator)" in page
+    assert "designs compared" in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('name = "erratic"', 'name = "sustainable"'), "their own names"),
+        (('name = "erratic"', 'name = "../up"'), "design name"),
+        (("seeds = [5, 6, 7, 8, 9]", "seeds = [5, 6]"), "as many agents"),
+        (("accuracy = 0.3", "accuracy = 3"), "design 'erratic': agents.accuracy"),
+        (("simulator_runs = 200", "simulator_runs = -1"), "simulator_runs"),
+    ],
+)
+def test_bad_designs_fail_before_any_call(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    # Catches a design checked only when its turn comes (after others have run), and a
+    # design name used as a path outside the output folder.
+    path = tmp_path / "experiment.toml"
+    path.write_text(DESIGNS.replace(*change))
+    result = runner.invoke(app, ["run", str(path), "-o", str(tmp_path / "run")])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_killed_environment_run_resumes_without_repeating_a_call(tmp_path: Path) -> None:
+    # Catches a resumed environment run that asks again for finished steps or replays the
+    # trajectory differently. The server holds every request after month 1's 10 calls (2
+    # runs x 5 fishers), so the run is killed with month 1 recorded and month 2 in flight.
+    # The server answers "A" (not a number): every request is invalid, 0 tons, the lake
+    # stays full and both runs play all 12 months.
+    import subprocess
+    import sys
+    from contextlib import closing
+
+    from monoculture.agents.fault_server import FaultServer
+
+    first, total = 2 * 5, 2 * 5 * 12
+    with FaultServer(hold_after=first) as server:
+        experiment = tmp_path / "experiment.toml"
+        experiment.write_text(
+            'name = "kill"\ntopology = "environment"\nbootstrap = 0\n'
+            '[environment]\nkind = "commons"\nruns = 2\nsimulator_runs = 0\n'
+            '[agents]\nbackend = "openai"\nseeds = [0, 1, 2, 3, 4]\ntemperatures = [0.7]\n'
+            f'[endpoint]\nbase_url = "{server.base_url}"\nconcurrency = 2\n'
+        )
+        command = [sys.executable, "-m", "monoculture.cli", "run", str(experiment), "-o"]
+        command.append(str(tmp_path / "run"))
+        with open(tmp_path / "killed.log", "wb") as log:
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+            try:
+                while not server.wait_held(1, timeout=0.1):
+                    assert process.poll() is None, (tmp_path / "killed.log").read_text()
+            finally:
+                process.kill()
+                process.wait()
+        server.release()
+        ledger = tmp_path / "run" / "ledger.sqlite"
+        with closing(sqlite3.connect(ledger)) as connection:
+            before = connection.execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
+        assert before == first
+        sent_before = len(server.requests)
+        done = subprocess.run(
+            [*command, "--resume"], capture_output=True, text=True, check=False, timeout=600
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        server.wait_idle()
+        finished = {json.dumps(r, sort_keys=True) for r in server.requests[:first]}
+        resumed = [json.dumps(r, sort_keys=True) for r in server.requests[sent_before:]]
+    assert not finished & set(resumed)  # no finished call sent again
+    assert len(resumed) == len(set(resumed)) == total - first  # the rest, once each
+    table = pd.read_parquet(tmp_path / "run" / "environment.parquet")
+    assert len(table) == total
+    assert not table["valid"].any()
+    assert (table["pool_before"] == 100).all()

@@ -181,6 +181,7 @@ class LocalModelServer:
         params.model.path = str(self.model_path)
         params.n_ctx = self.context * self.parallel
         params.n_parallel = self.parallel
+        params.verbosity = 0  # errors only: llama.cpp's per-request timings flood stderr
         params.cpuparams.n_threads = self.threads
         params.cpuparams_batch.n_threads = self.threads
         self.server = xllamacpp.Server(params)

@@ -136,6 +136,9 @@ def execute(
             print_plain(console, line)
     for note in result.notes:
         print_plain(console, f"note: {note}")
+    if config.environment is not None:
+        print_plain(console, f"Wrote {output}/ (ledger.sqlite, calls.csv, environment.parquet)")
+        return result
     print_plain(
         console,
         f"Wrote {output}/ (ledger.sqlite, outcomes.csv, calls.csv, "
@@ -286,6 +289,19 @@ def run_command(
             from monoculture.ledger import load_signing_key
 
             signing_key = load_signing_key(path=ledger_key)
+        if experiment.environment is not None:
+            from monoculture.cli.designs import execute_environment
+
+            execute_environment(
+                experiment,
+                output,
+                resume=resume,
+                cache=cache,
+                executor=executor.value,
+                console=console,
+                signing_key=signing_key,
+            )
+            return
         execute(
             experiment,
             output,

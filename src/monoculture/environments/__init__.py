@@ -9,6 +9,7 @@ Environments: `Commons` (GovSim's fishing scenario, ported rule for rule) and
 `DriftingEstimation` (a drifting hidden quantity, private noisy observations, peers'
 estimates through a network). Parametric agents: `CommonsPolicy`, `EstimationPolicy`,
 fitted to LLM agents' one-step behaviour by `fit_commons_policy`, `fit_estimation_policy`.
+Swarm designs compared, each next to its fitted simulator: `compare_designs`.
 See ``docs/environments.md``.
 """
 
@@ -19,6 +20,14 @@ from monoculture.environments._commons import (
     assign_stochastic,
     commons_metrics,
     gini,
+)
+from monoculture.environments._designs import (
+    DesignComparison,
+    compare_designs,
+    decision_agreement,
+    decision_correlation,
+    design_figures,
+    trajectories,
 )
 from monoculture.environments._estimation import (
     DriftingEstimation,
@@ -51,6 +60,7 @@ __all__ = [
     "CommonsMetrics",
     "CommonsPolicy",
     "CommonsState",
+    "DesignComparison",
     "DriftingEstimation",
     "Environment",
     "EnvironmentResult",
@@ -61,6 +71,10 @@ __all__ = [
     "Policy",
     "assign_stochastic",
     "commons_metrics",
+    "compare_designs",
+    "decision_agreement",
+    "decision_correlation",
+    "design_figures",
     "diversity_terms",
     "estimation_metrics",
     "fit_commons_policy",
@@ -70,4 +84,5 @@ __all__ = [
     "make_environment",
     "play",
     "seed_streams",
+    "trajectories",
 ]

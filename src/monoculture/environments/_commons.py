@@ -253,7 +253,7 @@ class Commons:
             f"{rules}\n\nLocation: lake\nMonth: {month} of {self.n_steps}\n\n"
             f"Key memories of {name}:\n" + "\n".join(memories) + "\n\n"
             f"Task: With a fishing range set between 0-{pool}, how many tons of fish would "
-            "you catch this month? Answer with the number of tons only, example: 10"
+            "you catch this month? Put the final answer after 'Answer:', example Answer: N tons."
         )
 
     def reference_answer(self, state: CommonsState, run: int) -> str:

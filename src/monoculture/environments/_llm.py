@@ -23,6 +23,7 @@ ignore the seed, and their identical prompts are served once from the cache.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -59,14 +60,39 @@ _RUN_SEED = 7919
 _REPETITION_SEED = 1_000_003
 
 
+def _integers_up_to(high: int) -> list[str]:
+    """GBNF alternatives matching exactly the whole numbers ``0..high`` written without
+    leading zeros (e.g. 100: ``[0-9]``, ``[1-9] [0-9]``, ``"100"``)."""
+    digits = str(high)
+    alternatives = ["[0-9]"] if len(digits) > 1 else [f"[0-{digits}]"]
+    alternatives += [f"[1-9] [0-9]{{{n - 1}}}" for n in range(2, len(digits))]
+    if len(digits) > 1:  # as many digits as high: below it at the first digit that differs
+        for k, digit in enumerate(digits):
+            least = 1 if k == 0 else 0
+            if int(digit) > least:
+                prefix = f'"{digits[:k]}" ' if k else ""
+                rest = len(digits) - k - 1
+                tail = f" [0-9]{{{rest}}}" if rest else ""
+                alternatives.append(f"{prefix}[{least}-{int(digit) - 1}]{tail}")
+        alternatives.append(f'"{digits}"')
+    return alternatives
+
+
 def _number_grammar(space: ActionSpace) -> str:
-    """A llama.cpp grammar for a numeric action: digits (a sign and decimals where the
-    space allows them); the range is checked by `ActionSpace.parse_action` afterwards."""
+    """A llama.cpp grammar for a numeric action. A whole number from 0 to a finite high
+    gets exactly the numbers of its range (a model cannot run on to "728000" when asked
+    for 0-100 tons); other ranges get digits (a sign and decimals where the space allows
+    them), as many as the largest magnitude has, the range checked by
+    `ActionSpace.parse_action` afterwards."""
     if space.kind != "number":
         return ""
+    if space.integer and space.low >= 0 and math.isfinite(space.high):
+        return "root ::= " + " | ".join(_integers_up_to(int(space.high)))
     sign = '"-"? ' if space.low < 0 else ""
     fraction = "" if space.integer else ' ("." [0-9]{1,3})?'
-    return f"root ::= {sign}[0-9]{{1,6}}{fraction}"
+    largest = max(abs(space.low), abs(space.high))
+    width = len(str(int(largest))) if math.isfinite(largest) else 6
+    return f"root ::= {sign}[0-9]{{1,{width}}}{fraction}"
 
 
 def make_environment(kind: Literal["commons", "estimation"], **options: Any) -> Environment[Any]:
@@ -143,7 +169,10 @@ class EnvironmentTopology:
         kind = options.pop("kind", None)
         runs = int(options.pop("runs", 10))
         seed = int(options.pop("seed", 0))
-        options.pop("designs", None)  # the runner's business: one experiment per design
+        # The designs and the simulator's runs are the CLI's business (one experiment per
+        # design, then the comparison); they are not the environment's options.
+        options.pop("designs", None)
+        options.pop("simulator_runs", None)
         options = {k: v for k, v in options.items() if v is not None}
         options.setdefault("n_agents", len(config.worker_specs()))
         return cls(make_environment(kind, **options), runs=runs, seed=seed)

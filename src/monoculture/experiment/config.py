@@ -62,7 +62,7 @@ from monoculture.topologies import TOPOLOGIES, register_topology
 # lives in monoculture.environments (which imports the protocol), so it registers here.
 register_topology("environment", EnvironmentTopology)
 
-__all__ = ["AgentGrid", "ExperimentConfig", "load_experiment"]
+__all__ = ["AgentGrid", "DesignSpec", "ExperimentConfig", "load_experiment"]
 
 
 class Constitution(BaseModel):
@@ -333,15 +333,52 @@ class GuardSpec(BaseModel):
     )
 
 
+_DESIGN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+class DesignSpec(BaseModel):
+    """One swarm design of an environment experiment (``[[environment.designs]]``): its
+    ``agents`` settings replace those of ``[agents]`` (the rest of ``[agents]`` is kept),
+    and ``more_agents``, when given, replaces ``[[more_agents]]``. Every design plays the
+    same environment with the same seeds, in its own folder ``<output>/<name>/``."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="A folder name: letters, digits, '-' and '_'.")
+    agents: dict[str, Any] = Field(default_factory=dict)
+    more_agents: list[dict[str, Any]] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        if not _DESIGN_NAME.match(name):
+            raise ValueError(
+                f"design name {name!r} must be 1-64 letters, digits, '-' or '_' (it names "
+                "the design's folder), starting with a letter or digit"
+            )
+        return name
+
+
 class EnvironmentSpec(BaseModel):
     """A multi-step environment played by the workers (``topology = "environment"``):
-    ``kind``, ``runs``, ``seed`` and the environment's own options (docs/environments.md),
-    e.g. ``communication``, ``n_steps``, ``capacity`` for the commons."""
+    ``kind``, ``runs``, ``seed``, the swarm ``designs`` to compare and the environment's
+    own options (docs/environments.md), e.g. ``communication``, ``n_steps``, ``capacity``
+    for the commons."""
 
     model_config = ConfigDict(extra="allow")
     kind: Literal["commons", "estimation"]
     runs: int = Field(10, ge=1, description="Independent runs played in parallel.")
     seed: int = Field(0, description="Seed of the environment's randomness.")
+    designs: list[DesignSpec] = Field(
+        default_factory=list,
+        description="Swarm designs played on the same environment and seeds (none: the "
+        "experiment's own agents are the one design).",
+    )
+    simulator_runs: int = Field(
+        1000,
+        ge=0,
+        description="Runs of the parametric simulator fitted to each design's agents "
+        "(0: no simulator prediction).",
+    )
 
 
 class ExperimentConfig(BaseModel):
@@ -352,7 +389,7 @@ class ExperimentConfig(BaseModel):
     topology: str = Field(
         "independent",
         description="A name in monoculture.topologies.TOPOLOGIES: independent, debate, "
-        "cascade, oversight, or one registered with register_topology.",
+        "cascade, oversight, orchestrator, or one registered with register_topology.",
     )
     rounds: int = Field(2, ge=0, description="Debate rounds after the independent one.")
     repetitions: int = Field(1, ge=1)
@@ -485,6 +522,52 @@ class ExperimentConfig(BaseModel):
             EnvironmentTopology.from_config(self)
         except (InputError, TypeError, ValueError) as error:
             raise ValueError(f"[environment]: {error}") from None
+        designs = self.design_configs()  # each design checked as an experiment of its own
+        sizes = {name: len(design.worker_specs()) for name, design in designs.items()}
+        if len(set(sizes.values())) > 1:
+            raise ValueError(
+                "[environment] designs must have as many agents each (they play the same "
+                f"environment); got {sizes}"
+            )
+
+    def design_configs(self) -> dict[str, ExperimentConfig]:
+        """The experiment of each ``[[environment.designs]]`` entry by name (empty without
+        designs): ``[agents]`` updated with the design's settings, named
+        ``<name>-<design>``.
+
+        Raises:
+            ValueError: two designs share a name, or a design's experiment is invalid (the
+                message names the design).
+        """
+        if self.environment is None or not self.environment.designs:
+            return {}
+        names = Counter(design.name for design in self.environment.designs)
+        twice = sorted(name for name, n in names.items() if n > 1)
+        if twice:
+            raise ValueError(f"[environment] designs need their own names; {twice} repeat")
+        base = self.model_dump(exclude_unset=True)
+        base["environment"] = {**base["environment"], "designs": []}
+        configs = {}
+        for design in self.environment.designs:
+            raw = {
+                **base,
+                "name": f"{self.name}-{design.name}",
+                "agents": {**base.get("agents", {}), **design.agents},
+            }
+            if design.more_agents is not None:
+                raw["more_agents"] = design.more_agents
+            try:
+                configs[design.name] = ExperimentConfig.model_validate(raw)
+            except ValidationError as error:
+                first = error.errors()[0]
+                where = ".".join(map(str, first["loc"]))
+                message = first["msg"].removeprefix("Value error, ")
+                raise ValueError(
+                    f"[environment] design {design.name!r}: {where}: {message}"
+                    if where
+                    else f"[environment] design {design.name!r}: {message}"
+                ) from None
+        return configs
 
     @property
     def model_backend(self) -> Literal["openai", "local"] | None:

@@ -1,0 +1,175 @@
+"""Swarm designs compared: how alike agents decide, trajectories, and the simulator fitted
+to a design. Reference values come from naive loops over pairs and from pandas' own
+correlation, never from the module under test."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monoculture.environments import (
+    Commons,
+    CommonsPolicy,
+    DriftingEstimation,
+    EstimationPolicy,
+    compare_designs,
+    decision_agreement,
+    decision_correlation,
+    play,
+    trajectories,
+)
+from monoculture.errors import InputError
+
+
+def _random_commons_table(
+    seed: int, runs: int = 6, steps: int = 4, agents: int = 4
+) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for run, step in itertools.product(range(runs), range(steps)):
+        sustainable = int(rng.integers(1, 11))
+        shared = rng.integers(0, 3)
+        for agent in range(agents):
+            # Few distinct values, so that ties (agreement) happen; a shared part per cell,
+            # so that the decisions correlate.
+            action = sustainable + int(shared) * 2 + int(rng.integers(0, 3))
+            rows.append((run, step, agent, float(action), sustainable))
+    return pd.DataFrame(rows, columns=["run", "step", "agent", "action", "sustainable"])
+
+
+def test_agreement_equals_a_loop_over_pairs() -> None:
+    # Catches the diagonal counted as agreement, or cells weighted by their pairs.
+    table = _random_commons_table(0)
+    shares = []
+    for _, cell in table.groupby(["run", "step"]):
+        actions = cell.sort_values("agent")["action"].tolist()
+        pairs = list(itertools.combinations(actions, 2))
+        shares.append(sum(a == b for a, b in pairs) / len(pairs))
+    estimate = decision_agreement(table, n_resamples=200)
+    assert estimate.value == pytest.approx(np.mean(shares), abs=1e-12)
+    assert estimate.ci_low <= estimate.value <= estimate.ci_high
+
+
+def test_decision_correlation_equals_pandas_pairwise_correlation() -> None:
+    # Catches a covariance not centred, pairs counted twice with the diagonal, or the
+    # commons deviation taken on the request instead of log(request / sustainable).
+    table = _random_commons_table(1, runs=8)
+    deviation = np.log(np.maximum(table["action"], 0.5) / table["sustainable"])
+    wide = table.assign(d=deviation).pivot_table(index=["run", "step"], columns="agent", values="d")
+    matrix = wide.corr().to_numpy()
+    reference = matrix[~np.eye(len(matrix), dtype=bool)].mean()
+    estimate = decision_correlation(table, Commons(n_agents=4), n_resamples=200)
+    assert estimate.value == pytest.approx(reference, abs=1e-10)
+    assert estimate.ci_low <= estimate.value <= estimate.ci_high
+
+
+def test_an_agent_that_never_varies_is_left_out_and_all_constant_is_nan() -> None:
+    # Catches a division by a zero variance turning the mean into NaN (or inf) while other
+    # pairs are defined, and a made-up value when no pair is.
+    table = _random_commons_table(2, runs=8)
+    table.loc[table["agent"] == 0, "action"] = table.loc[table["agent"] == 0, "sustainable"]
+    deviation = np.log(np.maximum(table["action"], 0.5) / table["sustainable"])
+    wide = table.assign(d=deviation).pivot_table(index=["run", "step"], columns="agent", values="d")
+    matrix = wide.drop(columns=0).corr().to_numpy()  # pandas: agent 0's column is constant
+    reference = matrix[~np.eye(len(matrix), dtype=bool)].mean()
+    assert decision_correlation(table, Commons(n_agents=4), n_resamples=50).value == (
+        pytest.approx(reference, abs=1e-10)
+    )
+    table["action"] = table["sustainable"].astype(float)
+    estimate = decision_correlation(table, Commons(n_agents=4), n_resamples=50)
+    assert math.isnan(estimate.value)
+    assert "vary" in estimate.method
+
+
+def test_estimation_correlation_is_of_errors_not_of_estimates() -> None:
+    # Catches the estimation's deviation taken as the estimate itself: every estimate
+    # follows the drifting truth, so raw estimates correlate near 1 even for agents whose
+    # errors are independent.
+    result = play(
+        DriftingEstimation(n_agents=5, n_steps=30, drift_scale=10.0),
+        EstimationPolicy(peer_weight=0.0, bias_scale=0.0, noise=0.0),
+        runs=40,
+    )
+    estimate = decision_correlation(result.table, DriftingEstimation(n_agents=5), n_resamples=100)
+    # Independent observation noise: the mean of 10 pair correlations over 1,200 cells has
+    # an sd near 1 / sqrt(1200) = 0.03.
+    assert abs(estimate.value) < 0.12
+
+
+def test_trajectories_pool_is_zero_after_a_collapse_and_bands_are_quantiles() -> None:
+    # Catches a collapsed run dropped from later steps (the mean would then describe the
+    # survivors only) or a band that is not the 10th-90th percentile across runs.
+    commons = Commons()
+    table = pd.concat(
+        [
+            play(commons, CommonsPolicy(fraction=1.0), runs=3).table,
+            play(commons, CommonsPolicy(fraction=2.0), runs=2).table.assign(
+                run=lambda t: t["run"] + 3
+            ),
+        ],
+        ignore_index=True,
+    )
+    pool = trajectories(table, commons).set_index("step")
+    # Runs 0-2 keep 100 tons; runs 3-4 take everything in month 1 and count 0 afterwards.
+    per_run = np.array([[100.0] * 12] * 3 + [[100.0] + [0.0] * 11] * 2)
+    assert np.allclose(pool["mean"], per_run.mean(axis=0))
+    assert np.allclose(pool["low"], np.quantile(per_run, 0.1, axis=0))
+    assert np.allclose(pool["high"], np.quantile(per_run, 0.9, axis=0))
+    assert (pool["runs"] == 5).all()
+
+
+def test_the_fitted_simulator_predicts_the_policy_that_played() -> None:
+    # Catches a simulator played with another seed or environment than the design, or a fit
+    # that loses the shared part of the noise: when the "agents" are themselves the
+    # parametric policy, the simulator fitted to them predicts their survival rate within
+    # sampling error.
+    commons = Commons()
+    truth = CommonsPolicy(fraction=1.25, sigma=0.35, homogeneity=0.6)
+    agents = play(commons, truth, runs=300, seed=3).table
+    comparison = compare_designs(
+        {"policy": agents}, {"policy": commons}, simulator_runs=3000, seed=3, n_resamples=200
+    )
+    observed = comparison.value("policy", "survival_rate")
+    predicted = comparison.value("policy", "survival_rate", "simulator")
+    se = math.sqrt(observed * (1 - observed) / 300 + predicted * (1 - predicted) / 3000)
+    assert abs(observed - predicted) < 4 * se + 1e-9
+    fitted = comparison.fitted["policy"]
+    assert fitted["fraction"] == pytest.approx(1.25, rel=0.05)
+    assert fitted["homogeneity"] == pytest.approx(0.6, abs=0.1)
+    assert set(comparison.summary["source"]) == {"llm", "simulator"}
+    assert set(comparison.trajectories["design"]) == {"policy"}
+
+
+def test_a_homogeneous_swarm_agrees_more_than_a_diverse_one() -> None:
+    # Catches agreement or correlation computed over the wrong axis (agents vs cells): the
+    # lock-step swarm (homogeneity 1, same constitution) must score higher on both.
+    commons = Commons()
+    tables = {
+        "lock-step": play(commons, CommonsPolicy(1.1, 0.3, 1.0), runs=60).table,
+        "diverse": play(
+            commons, CommonsPolicy(1.1, 0.3, 0.0, constitutions=(0, 1, 2, 3, 4)), runs=60
+        ).table,
+    }
+    comparison = compare_designs(
+        tables, dict.fromkeys(tables, commons), simulator_runs=0, n_resamples=200
+    )
+    for metric in ("agreement", "decision_correlation"):
+        assert comparison.value("lock-step", metric) > comparison.value("diverse", metric) + 0.3
+    assert "simulator" not in set(comparison.summary["source"])
+
+
+def test_compare_designs_refuses_what_it_cannot_compare() -> None:
+    # Catches designs of two environments compared as one, and silent empty results.
+    table = play(Commons(), CommonsPolicy(), runs=2).table
+    with pytest.raises(InputError, match="different environments"):
+        compare_designs(
+            {"a": table, "b": table}, {"a": Commons(), "b": DriftingEstimation(n_agents=5)}
+        )
+    with pytest.raises(InputError, match="no environment"):
+        compare_designs({"a": table}, {})
+    with pytest.raises(InputError, match="no design"):
+        compare_designs({}, {})
