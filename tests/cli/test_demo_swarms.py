@@ -80,3 +80,41 @@ def test_the_run_prints_position_bias_for_agents_shown_options(tmp_path: Path) -
     assert len(lines) == 2  # the letter agent; the cloze agent was shown no options
     assert "scripted|plain|T0|s0: " in lines[1]
     assert "bias index" in lines[1]
+
+
+def test_the_embedded_environment_experiments_are_valid_and_compare_designs() -> None:
+    # Catches an embedded environment file that is broken or missing from the package (it
+    # would fail only after the demo's one-shot part), and a short commons that no longer
+    # compares at least two designs over several runs (the demo's promise).
+    from importlib import resources
+
+    from monoculture.cli.demo import DEMO_ENVIRONMENTS
+
+    for long, entries in DEMO_ENVIRONMENTS.items():
+        for _, file in entries:
+            assert resources.files("monoculture.experiment").joinpath(file).is_file()
+            config = demo_config(file)
+            assert config.environment is not None
+            designs = config.design_configs()
+            assert len(designs) >= 2
+            assert config.environment.runs >= (8 if long else 5)
+            assert config.environment.simulator_runs > 0
+    short = demo_config(DEMO_ENVIRONMENTS[False][0][1])
+    models = {
+        spec.model for design in short.design_configs().values() for spec in design.worker_specs()
+    }
+    assert models == {"SmolLM2-135M-Instruct", "gemma-3-270m"}  # the mixed-models design
+    pyproject = Path(__file__).parents[2] / "pyproject.toml"
+    for _, file in [*DEMO_ENVIRONMENTS[False], *DEMO_ENVIRONMENTS[True]]:
+        assert f"experiment/{file}" in pyproject.read_text()  # shipped in the wheel
+
+
+def test_long_needs_the_model_part() -> None:
+    # Catches --long silently ignored with --synthetic (the user asked for environments).
+    from typer.testing import CliRunner
+
+    from monoculture.cli.main import app
+
+    result = CliRunner().invoke(app, ["demo", "--synthetic", "--long", "--items", "50"])
+    assert result.exit_code == 2
+    assert "--long" in result.stderr

@@ -229,3 +229,14 @@ def test_a_killed_environment_run_resumes_without_repeating_a_call(tmp_path: Pat
     assert len(table) == total
     assert not table["valid"].any()
     assert (table["pool_before"] == 100).all()
+
+
+def test_the_experiment_name_is_data_on_the_page_and_the_terminal(tmp_path: Path) -> None:
+    # Catches user text rendered as markup: a name with HTML and rich tags must come out
+    # as written.
+    name = "<b>[red]lake</b>"
+    result = _run(tmp_path, DESIGNS.replace('name = "scripted-designs"', f'name = "{name}"'))
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "&lt;b&gt;[red]lake&lt;/b&gt;" in page
+    assert "<b>[red]lake" not in page
+    assert f"{name}-sustainable" in result.output

@@ -5,7 +5,11 @@ on 100 easy-knowledge probes, each answering alone; half asked by cloze (where b
 beat chance), half for the option's letter (where both answer mostly by position), with the
 options in a shared order or shuffled per agent. Analysed and reported (``runs/demo``; a
 second run is served from the cache), with two comparisons: one model against two families,
-and a shared option order against shuffled ones. ``--synthetic`` analyses a generated
+and a shared option order against shuffled ones. Then the long-horizon part: GovSim's
+fishing commons played by three swarm designs (homogeneous, five constitutions, two model
+families; 6 runs each), compared next to their fitted simulators (``runs/demo/commons``);
+``--long`` plays the commons with four designs and 20 runs and the drifting estimation
+instead. ``--synthetic`` analyses a generated
 latent-factor swarm instead, with no model; with ``-o DIR`` it writes the swarm
 (``outcomes.csv``, a long table ``monoculture analyze`` reads), ``analysis.json`` and
 ``report.html`` there.
@@ -33,15 +37,28 @@ if TYPE_CHECKING:
     from monoculture.responses import Responses
 
 
-def demo_config() -> ExperimentConfig:
-    """The embedded demo experiment (src/monoculture/experiment/demo.toml, shipped in the
-    package so that `make demo` runs from an installed copy too)."""
+def demo_config(name: str = "demo.toml") -> ExperimentConfig:
+    """An embedded demo experiment (src/monoculture/experiment/``name``, shipped in the
+    package so that `make demo` runs from an installed copy too): ``demo.toml`` (the
+    one-shot swarm), ``demo-commons.toml``, ``demo-long-commons.toml``,
+    ``demo-long-estimation.toml``."""
     import tomllib
 
     from monoculture.experiment.config import ExperimentConfig
 
-    text = resources.files("monoculture.experiment").joinpath("demo.toml").read_text()
+    text = resources.files("monoculture.experiment").joinpath(name).read_text()
     return ExperimentConfig.model_validate(tomllib.loads(text))
+
+
+DEMO_ENVIRONMENTS = {
+    False: (("commons", "demo-commons.toml"),),
+    True: (
+        ("commons-long", "demo-long-commons.toml"),
+        ("estimation", "demo-long-estimation.toml"),
+    ),
+}
+"""The environment experiments the demo plays after the one-shot swarm (``--long``: True),
+as (folder under the demo's run folder, embedded file)."""
 
 
 def demo_command(
@@ -61,6 +78,16 @@ def demo_command(
     items: Annotated[int, typer.Option(help="--synthetic: number of items.")] = 2000,
     seed: Annotated[int, typer.Option(help="--synthetic: seed of the swarm.")] = 0,
     bootstrap: Annotated[int, typer.Option(help="--synthetic: bootstrap resamples.")] = 1000,
+    long: Annotated[
+        bool,
+        typer.Option(
+            "--long",
+            help="Play longer environment runs: the commons with four designs and 20 runs, "
+            "and the drifting estimation (Gemma 3, two designs, 8 runs of 8 steps), instead "
+            "of the short commons (minutes more on 2 cores; served from the cache "
+            "afterwards).",
+        ),
+    ] = False,
 ) -> None:
     """Run the main job on the embedded defaults."""
     from monoculture.analysis import analyze
@@ -95,7 +122,10 @@ def demo_command(
             _verify_ledger(folder, key, console)
             _check_policy(run, console)
             _compare_swarms(run, console)
+            _play_environments(folder, key, console, long=long)
             return
+        if long:
+            raise InputError("--long plays the model's environments; leave out --synthetic.")
         if output is not None:  # checked before the analysis, not after it
             _writable_folder(output)
         console.print(
@@ -118,6 +148,32 @@ def demo_command(
                 ) from None
             write_html(result.to_document(), output / "report.html")
             print_plain(console, f"Wrote {output}/ (outcomes.csv, analysis.json, report.html)")
+
+
+def _play_environments(folder: Path, key: SigningKey, console: Console, *, long: bool) -> None:
+    """The long-horizon part: each embedded environment experiment, its designs compared
+    next to their fitted simulators, into ``folder/<name>/``."""
+    from monoculture.cli.designs import execute_environment
+
+    for name, file in DEMO_ENVIRONMENTS[long]:
+        config = demo_config(file)
+        console.rule(f"long horizon: {name}", characters="=")
+        assert config.environment is not None  # the embedded files are environment experiments
+        print_plain(
+            console,
+            f"{config.environment.kind}: {len(config.environment.designs)} swarm designs, "
+            f"{config.environment.runs} runs each, on the same environment and seeds -> "
+            f"{folder / name}/",
+        )
+        execute_environment(
+            config,
+            folder / name,
+            resume=True,
+            cache=None,
+            executor="local",
+            console=console,
+            signing_key=key,
+        )
 
 
 def _demo_key(folder: Path) -> SigningKey:

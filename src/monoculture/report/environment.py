@@ -50,6 +50,8 @@ def _number(value: Any) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
     value = float(value)
+    if abs(value) < 1e-9:  # a Wilson bound at 0 comes out as 3e-17
+        return "0"
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
