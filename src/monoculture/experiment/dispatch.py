@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from monoculture._threads import blas_threads
 from monoculture.agents.http import CallFailure, CallResult, ChatClient, RetryPolicy, redact
 from monoculture.agents.local import EMBEDDED_MODELS, LocalModelServer, local_model_file
 from monoculture.agents.spec import AgentSpec
@@ -81,8 +82,16 @@ class Dispatcher:
             for a in [*config.worker_specs(), *config.supervisor_specs()]
             if a.backend == "local"
         }
-        # The cores are shared by the models' servers, which run side by side.
-        self.threads = max(1, (os.cpu_count() or 2) // max(1, len(local_models)))
+        self.n_local_models = max(1, len(local_models))
+
+    def server_threads(self) -> int:
+        """Threads for a local model's server: the idle cores (by the load average, as for
+        BLAS), shared by the experiment's models, which run side by side. llama.cpp's
+        threads meet at a barrier after every operation, so threads that compete with
+        another process for a core wait a scheduler slice each time: SmolLM2 took 19.5 s
+        per request with 2 threads next to two other busy processes on 2 cores, 3.4 s with
+        1 (0.15 s on a quiet machine)."""
+        return max(1, blas_threads() // self.n_local_models)
 
     def identity(self, agent: AgentSpec) -> str:
         if agent.backend == "local":
@@ -120,7 +129,9 @@ class Dispatcher:
                 if path is None:
                     embedded = EMBEDDED_MODELS.get(agent.model)
                     path = embedded.locate() if embedded else None
-                server = LocalModelServer(path, parallel=endpoint.parallel, threads=self.threads)
+                server = LocalModelServer(
+                    path, parallel=endpoint.parallel, threads=self.server_threads()
+                )
                 server.__enter__()
                 self.servers[name] = server
             return self.servers[name].base_url
