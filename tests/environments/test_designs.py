@@ -20,6 +20,7 @@ from monoculture.environments import (
     decision_agreement,
     decision_correlation,
     play,
+    run_agreement,
     trajectories,
 )
 from monoculture.errors import InputError
@@ -173,3 +174,30 @@ def test_compare_designs_refuses_what_it_cannot_compare() -> None:
         compare_designs({"a": table}, {})
     with pytest.raises(InputError, match="no design"):
         compare_designs({}, {})
+
+
+def test_run_agreement_equals_a_loop_over_pairs_of_runs() -> None:
+    # Catches pairs of runs counted within a step across agents, a run paired with itself,
+    # or cells that only one run reached counted as alike.
+    table = _random_commons_table(3, runs=7, steps=3)
+    table = table[~((table["run"] == 6) & (table["step"] == 2))]  # run 6 ended early
+    lone = pd.DataFrame({"run": 0, "step": 5, "agent": [0, 1, 2, 3], "action": 1.0})
+    table = pd.concat([table, lone.assign(sustainable=1)], ignore_index=True)  # one run only
+    shares = []
+    for (_step, _agent), cell in table.groupby(["step", "agent"]):
+        actions = cell.sort_values("run")["action"].tolist()
+        pairs = list(itertools.combinations(actions, 2))
+        if pairs:
+            shares.append(sum(a == b for a, b in pairs) / len(pairs))
+    estimate = run_agreement(table, n_resamples=200)
+    assert estimate.value == pytest.approx(np.mean(shares), abs=1e-12)
+    assert estimate.ci_low <= estimate.value <= estimate.ci_high
+
+
+def test_greedy_copies_repeat_every_run_and_noise_does_not() -> None:
+    # Catches run agreement that cannot tell copied runs from independent ones.
+    commons = Commons()
+    copies = play(commons, CommonsPolicy(fraction=1.0, sigma=0.0), runs=10).table
+    noisy = play(commons, CommonsPolicy(fraction=1.0, sigma=0.5, homogeneity=0.0), runs=10).table
+    assert run_agreement(copies, n_resamples=50).value == 1.0
+    assert run_agreement(noisy, n_resamples=50).value < 0.5

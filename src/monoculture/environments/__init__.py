@@ -27,6 +27,7 @@ from monoculture.environments._designs import (
     decision_agreement,
     decision_correlation,
     design_figures,
+    run_agreement,
     trajectories,
 )
 from monoculture.environments._estimation import (
@@ -83,6 +84,7 @@ __all__ = [
     "long_table",
     "make_environment",
     "play",
+    "run_agreement",
     "seed_streams",
     "trajectories",
 ]

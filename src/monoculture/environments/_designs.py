@@ -14,7 +14,11 @@ How alike the agents decide, per (run, step) cell of a design's long table:
   estimation ``estimate − truth`` (its error). Pairs with an agent whose deviation never
   varies are left out; NaN when no pair is left (e.g. every agent always asks 10).
 
-Both come with a percentile bootstrap over runs (cells of a run stay together).
+And how alike the runs are: ``run_agreement``, for each (step, agent), the share of pairs
+of runs in which the agent took the same action (1 when every run repeats the same
+decisions, as greedy agents on identical prompts do).
+
+All three come with a percentile bootstrap over runs (cells of a run stay together).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ __all__ = [
     "decision_agreement",
     "decision_correlation",
     "design_figures",
+    "run_agreement",
     "trajectories",
 ]
 
@@ -104,6 +109,64 @@ def decision_agreement(
         return np.asarray(cell @ pairs / cell.sum(axis=1))
 
     return bootstrap_over_runs(statistic, n_runs, level=level, n_resamples=n_resamples, seed=seed)
+
+
+def run_agreement(
+    table: pd.DataFrame, *, level: float = 0.95, n_resamples: int = 1000, seed: int = 0
+) -> Estimate:
+    """How alike the runs are: for each (step, agent), the share of pairs of runs in which
+    the agent took the same action at that step; the mean over (step, agent) cells that at
+    least two runs reached, with a percentile bootstrap over runs (module docstring).
+
+    1 when every run repeats the same decisions, as greedy agents do on identical prompts:
+    determinism turns independent runs into copies of one.
+
+    Example:
+        >>> table = pd.DataFrame({"run": [0, 1, 2], "step": 0, "agent": 0,
+        ...                       "action": [10.0, 10.0, 20.0]})
+        >>> round(run_agreement(table, n_resamples=10).value, 4)  # 1 pair of 3 alike
+        0.3333
+    """
+    from scipy import sparse
+
+    flat = _flat_runs(table)
+    n_runs = int(flat["run"].nunique())
+    runs = flat["run"].to_numpy(np.int64)
+    cells = pd.factorize(pd.MultiIndex.from_frame(flat[["step", "agent"]]))[0]
+    groups, group_index = pd.factorize(
+        pd.MultiIndex.from_arrays([cells, flat["action"].to_numpy(np.float64)])
+    )
+    n_groups, n_cells = len(group_index), int(cells.max()) + 1 if len(cells) else 0
+    method = f"pairs of runs alike per (step, agent), over {n_cells} cells"
+    if n_runs < 2 or not n_cells:
+        return Estimate(math.nan, math.nan, math.nan, n_runs, method + "; needs two runs")
+    ones = np.ones(len(flat))
+    by_group = sparse.csr_matrix((ones, (groups, runs)), shape=(n_groups, n_runs))
+    by_cell = sparse.csr_matrix((ones, (cells, runs)), shape=(n_cells, n_runs))
+    group_cell = np.zeros(n_groups, dtype=np.int64)
+    group_cell[groups] = cells
+    to_cell = sparse.csr_matrix(
+        (np.ones(n_groups), (np.arange(n_groups), group_cell)), shape=(n_groups, n_cells)
+    )
+
+    def pairs(weights: np.ndarray, membership: sparse.csr_matrix) -> np.ndarray:
+        # Weighted pairs of distinct runs within each row: ((sum w)^2 - sum w^2) / 2.
+        first = np.asarray(membership @ weights.T).T
+        second = np.asarray(membership @ (weights**2).T).T
+        return np.asarray((first**2 - second) / 2)
+
+    def statistic(weights: np.ndarray) -> np.ndarray:
+        alike = np.asarray(to_cell.T @ pairs(weights, by_group).T).T  # (k, cells)
+        total = pairs(weights, by_cell)
+        defined = total > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(defined, alike / np.where(defined, total, 1.0), 0.0)
+            return np.asarray(share.sum(axis=1) / defined.sum(axis=1))
+
+    with np.errstate(invalid="ignore"):
+        return bootstrap_over_runs(
+            statistic, n_runs, level=level, n_resamples=n_resamples, seed=seed
+        )
 
 
 def decision_correlation(
@@ -182,6 +245,7 @@ def design_figures(
     options: dict[str, Any] = {"level": level, "n_resamples": n_resamples, "seed": seed}
     figures["agreement"] = decision_agreement(flat, **options)
     figures["decision_correlation"] = decision_correlation(flat, environment, **options)
+    figures["run_agreement"] = run_agreement(flat, **options)
     valid = flat.groupby("run")["valid"].mean().to_numpy(np.float64)
     figures["valid_share"] = mean_interval(valid, level=level, what="valid share")
     return figures

@@ -31,6 +31,7 @@ METRIC_LABELS: dict[str, str] = {
     "coherence": "coherence (across / within)",
     "agreement": "agreement (pairs acting alike)",
     "decision_correlation": "decision correlation",
+    "run_agreement": "runs alike (same agent, same step)",
     "valid_share": "answers that parsed",
 }
 """Each figure of `compare_designs` in words."""
