@@ -19,7 +19,7 @@ import asyncio
 import importlib.util
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -92,7 +92,7 @@ def _repetition(items: list[Item], repetition: int) -> list[Item]:
     """The items of a repetition: the same questions under ids of their own."""
     if repetition == 0:
         return items
-    return [Item(f"{i.id}#{repetition}", i.question, i.answer, i.options, i.family) for i in items]
+    return [replace(i, id=f"{i.id}#{repetition}") for i in items]
 
 
 def _check_aggregation(config: ExperimentConfig, n_items: int) -> None:

@@ -9,6 +9,7 @@ from monoculture.tasks.probes import (
     expand_families,
     generate_probes,
 )
+from monoculture.tasks.word_problems import generate_word_problems
 
 __all__ = [
     "EASY_FAMILIES",
@@ -18,5 +19,6 @@ __all__ = [
     "Item",
     "expand_families",
     "generate_probes",
+    "generate_word_problems",
     "load_items",
 ]

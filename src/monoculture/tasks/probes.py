@@ -10,6 +10,10 @@ Easy-knowledge families, from small tables in this module, for models of a few h
 million parameters (which are at chance on the hard ones): capitals, colours, animal
 sounds, opposites, counts, everyday objects. Their distractors are other answers from the
 same table. ``"hard"`` and ``"easy"`` name each group in ``families``.
+
+``word_problems`` (in no group): two-step arithmetic word problems whose items carry their
+sub-questions and intermediate answer in ``attrs`` (`monoculture.tasks.word_problems`), for
+the orchestrator topology.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 
 from monoculture.errors import InputError
 from monoculture.tasks.items import LETTERS, Item
+from monoculture.tasks.word_problems import word_problem
 
 __all__ = [
     "EASY_FAMILIES",
@@ -33,7 +38,11 @@ __all__ = [
 ]
 
 Form = Literal["free", "choice"]
-_Generator = Callable[[np.random.Generator], tuple[str, str, list[str]]]
+# question, gold, wrong answers[, the item's attrs (e.g. a word problem's sub-questions)]
+_Generator = Callable[
+    [np.random.Generator],
+    tuple[str, str, list[str]] | tuple[str, str, list[str], dict[str, str]],
+]
 
 
 def _arithmetic(rng: np.random.Generator) -> tuple[str, str, list[str]]:
@@ -260,6 +269,7 @@ PROBE_FAMILIES: dict[str, _Generator] = {
     "opposites": _from_table(_OPPOSITES, "What is the opposite of {}?"),
     "counts": _from_table(_COUNTS, "How many {}?"),
     "objects": _from_table(_OBJECTS, "What do you use to {}?"),
+    "word_problems": word_problem,
 }
 
 HARD_FAMILIES = ("arithmetic", "decimals", "letters", "dates", "syllogisms", "riddles")
@@ -302,13 +312,14 @@ def generate_probes(
     items = []
     for k in range(n_items):
         family = chosen[k % len(chosen)]
-        question, answer, wrong = PROBE_FAMILIES[family](rng)
+        question, answer, wrong, *more = PROBE_FAMILIES[family](rng)
+        attrs = dict(more[0]) if more else {}
         if form == "free":
-            items.append(Item(f"{family}-{k:05d}", question, answer, (), family))
+            items.append(Item(f"{family}-{k:05d}", question, answer, (), family, attrs))
             continue
         options = [answer, *dict.fromkeys(w for w in wrong if w != answer)]
         order = rng.permutation(len(options))
         shuffled = tuple(options[i] for i in order)
         gold = LETTERS[shuffled.index(answer)]
-        items.append(Item(f"{family}-{k:05d}", question, gold, shuffled, family))
+        items.append(Item(f"{family}-{k:05d}", question, gold, shuffled, family, attrs))
     return items

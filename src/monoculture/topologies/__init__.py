@@ -10,6 +10,7 @@ from monoculture.topologies.cascade import Cascade
 from monoculture.topologies.conformity import conformity_metrics, oversight_metrics
 from monoculture.topologies.debate import Debate
 from monoculture.topologies.independent import Independent
+from monoculture.topologies.orchestrator import Orchestrator
 from monoculture.topologies.oversight import Oversight
 from monoculture.topologies.prompts import (
     cascade_context,
@@ -27,6 +28,7 @@ __all__ = [
     "Cascade",
     "Debate",
     "Independent",
+    "Orchestrator",
     "Outcome",
     "Oversight",
     "Swarm",
@@ -49,6 +51,7 @@ TOPOLOGIES: dict[str, type[Topology]] = {
     "debate": Debate,
     "cascade": Cascade,
     "oversight": Oversight,
+    "orchestrator": Orchestrator,
 }
 """Name (the experiment's ``topology`` key) -> topology class."""
 

@@ -46,7 +46,7 @@ letter is its prediction of the share of the others choosing that option (Prelec
 McCoy 2017 ask for those shares; a small model can give a distribution over one letter
 where it cannot write percentages)."""
 
-CallKind = Literal["answer", "control", "judge", "predict"]
+CallKind = Literal["answer", "control", "judge", "predict", "decompose"]
 
 
 @dataclass(frozen=True, eq=False)  # identity: two calls are never the same call
@@ -56,7 +56,9 @@ class Call:
     Attributes:
         kind: ``answer``; ``control``, the same question without peers (for the causal
             conformity effect); ``judge`` (oversight: is another agent's answer right?); or
-            ``predict`` (which option did a randomly chosen other agent pick?).
+            ``predict`` (which option did a randomly chosen other agent pick?); or
+            ``decompose`` (an orchestrator's first step of a task, whose answer the workers'
+            sub-questions are built from).
         user_prompt: what the agent is shown (its constitution is the system prompt).
         judged_agent: the worker whose answer a judge call checks.
         letters: the answers allowed when decoding is constrained (the displayed letters).
