@@ -337,15 +337,36 @@ def test_ray_executor_sends_the_same_calls(tmp_path: Path) -> None:
     with FaultServer(answer="hash") as server:
         config = _openai_config(server.base_url, topology="independent")
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        # An environment's steps go through the same dispatch (2 runs x 3 months x 3
+        # fishers; the server's letters are invalid requests, 0 tons).
+        environment = ExperimentConfig.model_validate(
+            {
+                **config.model_dump(exclude_unset=True),
+                "topology": "environment",
+                "environment": {"kind": "commons", "runs": 2, "n_steps": 3},
+            }
+        )
         try:
             on_ray = run_experiment(config, tmp_path / "ray", executor="ray")
+            server.wait_idle()
+            sent_by_ray = _canonical(server.requests)
+            environment_on_ray = run_experiment(environment, tmp_path / "ray-env", executor="ray")
         finally:
             ray.shutdown()
         server.wait_idle()
-        sent_by_ray = _canonical(server.requests)
+        environment_by_ray = _canonical(server.requests[len(sent_by_ray) :])
+        done = len(server.requests)
         local = run_experiment(config, tmp_path / "local")
         server.wait_idle()
-        sent_locally = _canonical(server.requests[len(sent_by_ray) :])
+        sent_locally = _canonical(server.requests[done : done + len(sent_by_ray)])
+        environment_local = run_experiment(environment, tmp_path / "local-env")
+        server.wait_idle()
+        environment_locally = _canonical(server.requests[done + len(sent_by_ray) :])
+    assert environment_by_ray == environment_locally
+    assert len(environment_by_ray) == 2 * 3 * 3
+    pd.testing.assert_frame_equal(
+        environment_on_ray.tables["environment"], environment_local.tables["environment"]
+    )
     assert on_ray.progress.done == local.progress.done == 24
     assert on_ray.progress.failed == 0
     assert sent_by_ray == sent_locally

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -12,7 +13,7 @@ import typer
 from rich.console import Console
 
 from monoculture.cli._common import Executor, print_plain, user_errors
-from monoculture.errors import InputError
+from monoculture.errors import InputError, UndefinedMetricWarning
 
 if TYPE_CHECKING:
     from monoculture.experiment import ExperimentConfig
@@ -55,50 +56,60 @@ def execute(
             "--resume or choose another -o."
         )
     started = time.monotonic()
-    if sys.stderr.isatty():
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        columns = [
-            TextColumn("calls"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn(
-                "cache hits {task.fields[cached]}  failures {task.fields[failed]}"
-                "  tokens {task.fields[tokens]:,}"
-            ),
-            TimeRemainingColumn(),
-        ]
-        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("calls", total=None, cached=0, failed=0, tokens=0)
-
-            def update(p: ProgressState) -> None:
-                bar.update(
-                    task,
-                    completed=p.done,
-                    total=p.planned,
-                    cached=p.cached,
-                    failed=p.failed,
-                    tokens=p.tokens,
-                )
-
-            result = run_experiment(
-                config,
-                output,
-                cache=cache,
-                executor=executor,
-                progress=update,
-                signing_key=signing_key,
+    # An undefined figure becomes a note of the run, not a Python warning line.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UndefinedMetricWarning)
+        if sys.stderr.isatty():
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
             )
-    else:
-        result = run_experiment(
-            config, output, cache=cache, executor=executor, signing_key=signing_key
-        )
+
+            columns = [
+                TextColumn("calls"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(
+                    "cache hits {task.fields[cached]}  failures {task.fields[failed]}"
+                    "  tokens {task.fields[tokens]:,}"
+                ),
+                TimeRemainingColumn(),
+            ]
+            with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task("calls", total=None, cached=0, failed=0, tokens=0)
+
+                def update(p: ProgressState) -> None:
+                    bar.update(
+                        task,
+                        completed=p.done,
+                        total=p.planned,
+                        cached=p.cached,
+                        failed=p.failed,
+                        tokens=p.tokens,
+                    )
+
+                result = run_experiment(
+                    config,
+                    output,
+                    cache=cache,
+                    executor=executor,
+                    progress=update,
+                    signing_key=signing_key,
+                )
+        else:
+            result = run_experiment(
+                config, output, cache=cache, executor=executor, signing_key=signing_key
+            )
+    for warning in caught:
+        if issubclass(warning.category, UndefinedMetricWarning):
+            result.notes.append(str(warning.message))
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
     seconds = time.monotonic() - started
     write_run(result, output)
     print_plain(
@@ -139,10 +150,16 @@ def execute(
     if config.environment is not None:
         print_plain(console, f"Wrote {output}/ (ledger.sqlite, calls.csv, environment.parquet)")
         return result
+    extra = [
+        f"{name}.csv"
+        for name, table in result.tables.items()
+        if name not in ("conformity", "oversight") and len(table)
+    ]
     print_plain(
         console,
         f"Wrote {output}/ (ledger.sqlite, outcomes.csv, calls.csv, "
-        "analysis-round-*.json and report-round-*.html for every round)",
+        + "".join(f"{name}, " for name in extra)
+        + "analysis-round-*.json and report-round-*.html for every round)",
     )
     return result
 
