@@ -90,7 +90,7 @@ class Dispatcher:
         threads meet at a barrier after every operation, so threads that compete with
         another process for a core wait a scheduler slice each time: SmolLM2 took 19.5 s
         per request with 2 threads next to two other busy processes on 2 cores, 3.4 s with
-        1 (0.15 s on a quiet machine)."""
+        1."""
         return max(1, blas_threads() // self.n_local_models)
 
     def identity(self, agent: AgentSpec) -> str:
