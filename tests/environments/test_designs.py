@@ -201,3 +201,57 @@ def test_greedy_copies_repeat_every_run_and_noise_does_not() -> None:
     noisy = play(commons, CommonsPolicy(fraction=1.0, sigma=0.5, homogeneity=0.0), runs=10).table
     assert run_agreement(copies, n_resamples=50).value == 1.0
     assert run_agreement(noisy, n_resamples=50).value < 0.5
+
+
+def test_unparsed_answers_are_not_decisions() -> None:
+    # Catches the default of an unparsed answer (0 tons) counted as a decision: agents that
+    # fail to parse together would look like a swarm that agrees.
+    table = _random_commons_table(4, runs=6)
+    rng = np.random.default_rng(4)
+    table["valid"] = rng.random(len(table)) > 0.3
+    table.loc[~table["valid"], "action"] = 0.0  # the commons' default
+    alike = pairs = 0
+    for _, cell in table.groupby(["run", "step"]):
+        parsed = cell[cell["valid"]]["action"].tolist()
+        combos = list(itertools.combinations(parsed, 2))
+        alike += sum(a == b for a, b in combos)
+        pairs += len(combos)
+    assert decision_agreement(table, n_resamples=50).value == pytest.approx(alike / pairs)
+    per_agent = []
+    for (_step, _agent), cell in table[table["valid"]].groupby(["step", "agent"]):
+        combos = list(itertools.combinations(cell["action"].tolist(), 2))
+        if combos:
+            per_agent.append(sum(a == b for a, b in combos) / len(combos))
+    assert run_agreement(table, n_resamples=50).value == pytest.approx(np.mean(per_agent))
+    # The correlation reads the cells where every answer parsed.
+    complete = table.groupby(["run", "step"])["valid"].transform("all")
+    kept = table[complete]
+    deviation = np.log(np.maximum(kept["action"], 0.5) / kept["sustainable"])
+    wide = kept.assign(d=deviation).pivot_table(index=["run", "step"], columns="agent", values="d")
+    matrix = wide.corr().to_numpy()
+    reference = np.nanmean(matrix[~np.eye(len(matrix), dtype=bool)])
+    estimate = decision_correlation(table, Commons(n_agents=4), n_resamples=50)
+    assert estimate.value == pytest.approx(reference, abs=1e-10)
+
+
+def test_one_run_gives_no_interval_rather_than_a_zero_width_one() -> None:
+    # Catches a bootstrap over one run (always itself) reported as a certain interval.
+    from monoculture.errors import UndefinedMetricWarning
+
+    table = _random_commons_table(5, runs=1)
+    with pytest.warns(UndefinedMetricWarning, match="two runs"):
+        estimate = decision_agreement(table, n_resamples=50)
+    assert 0 < estimate.value < 1
+    assert math.isnan(estimate.ci_low)
+    assert math.isnan(estimate.ci_high)
+
+
+def test_shares_keep_their_intervals_inside_zero_and_one() -> None:
+    # Catches a t interval of a share running below 0 (seen: valid share 0.23 [-0.07, 0.53]).
+    from monoculture.environments._intervals import mean_interval
+
+    estimate = mean_interval(np.array([0.0, 0.0, 0.0, 1.0]), bounds=(0.0, 1.0))
+    assert estimate.ci_low == 0.0
+    assert estimate.value == 0.25
+    unbounded = mean_interval(np.array([0.0, 0.0, 0.0, 1.0]))
+    assert unbounded.ci_low < 0  # the data are such that the clip matters

@@ -147,9 +147,15 @@ def test_designs_play_the_same_environment_and_are_compared(tmp_path: Path) -> N
         assert len(own) == (table["design"] == design).sum()
     summary = pd.read_csv(run / "designs.csv")
     assert set(summary["source"]) == {"llm", "simulator"}
-    agreement = summary[(summary["metric"] == "agreement") & (summary["source"] == "llm")]
-    values = dict(zip(agreement["design"], agreement["value"], strict=True))
+    parsed = summary[(summary["metric"] == "valid_share") & (summary["source"] == "llm")]
+    values = dict(zip(parsed["design"], parsed["value"], strict=True))
     assert values["sustainable"] == 1.0 > values["erratic"]
+    # The erratic agents' answers that parse are the gold 10, like the sustainable ones:
+    # their unparsed answers (0 tons by default) are not decisions they agree on.
+    agreement = summary[(summary["metric"] == "agreement") & (summary["source"] == "llm")]
+    assert (agreement["value"] == 1.0).all()
+    notes = json.loads((run / "designs.json").read_text())["notes"]
+    assert any(n.startswith("erratic: the simulator is fitted to the") for n in notes)
     page = (run / "report.html").read_text()
     assert "fig-pool" in page
     assert "erratic (fitted simulator)" in page
@@ -161,6 +167,8 @@ def test_designs_play_the_same_environment_and_are_compared(tmp_path: Path) -> N
     [
         (('name = "erratic"', 'name = "sustainable"'), "their own names"),
         (('name = "erratic"', 'name = "../up"'), "design name"),
+        (('name = "erratic"', 'name = "Sustainable"'), "case aside"),
+        (("accuracy = 0.3", "acuracy = 0.3"), "[agents] takes"),
         (("seeds = [5, 6, 7, 8, 9]", "seeds = [5, 6]"), "as many agents"),
         (("accuracy = 0.3", "accuracy = 3"), "design 'erratic': agents.accuracy"),
         (("simulator_runs = 200", "simulator_runs = -1"), "simulator_runs"),
@@ -240,3 +248,21 @@ def test_the_experiment_name_is_data_on_the_page_and_the_terminal(tmp_path: Path
     assert "&lt;b&gt;[red]lake&lt;/b&gt;" in page
     assert "<b>[red]lake" not in page
     assert f"{name}-sustainable" in result.output
+
+
+def test_a_design_folder_from_an_earlier_run_is_refused_before_any_design_plays(
+    tmp_path: Path,
+) -> None:
+    # Catches the clash found only when that design's turn comes, after the designs before
+    # it have played (hours of calls with real models).
+    _run(tmp_path, DESIGNS)
+    fresh = tmp_path / "again"
+    fresh.mkdir()
+    import shutil
+
+    shutil.copytree(tmp_path / "run" / "erratic", fresh / "erratic")
+    path = tmp_path / "experiment.toml"
+    result = runner.invoke(app, ["run", str(path), "-o", str(fresh)])
+    assert result.exit_code == 2, result.output
+    assert "erratic holds an earlier run" in result.stderr
+    assert not (fresh / "sustainable").exists()

@@ -11,6 +11,7 @@ import pandas as pd
 from rich.console import Console
 
 from monoculture.cli._common import print_plain
+from monoculture.errors import InputError
 
 if TYPE_CHECKING:
     from monoculture.environments import DesignComparison
@@ -46,6 +47,7 @@ def execute_environment(
     """
     from monoculture.cli.run import execute
     from monoculture.environments import EnvironmentTopology, compare_designs
+    from monoculture.experiment.store import recorded_calls
     from monoculture.report.environment import render_designs, render_environment_page
 
     assert config.environment is not None  # the caller routes environment experiments here
@@ -57,6 +59,14 @@ def execute_environment(
         folders = {name: (design, output / name) for name, design in designs.items()}
     else:
         folders = {config.name: (config, output)}
+    if not resume:  # every design's folder checked before the first design plays
+        for _, folder in folders.values():
+            earlier = recorded_calls(folder / "ledger.sqlite")
+            if earlier:
+                raise InputError(
+                    f"{folder} holds an earlier run ({earlier} calls in its ledger); continue "
+                    "it with --resume or choose another -o."
+                )
     tables: dict[str, pd.DataFrame] = {}
     environments = {}
     for name, (design, folder) in folders.items():

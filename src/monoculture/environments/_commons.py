@@ -403,10 +403,19 @@ def commons_metrics(
         }
     )
     return CommonsMetrics(
-        survival_time=mean_interval(runs["survival_time"].to_numpy(), level=level),
+        survival_time=mean_interval(
+            runs["survival_time"].to_numpy(),
+            level=level,
+            what="survival time",
+            bounds=(1.0, float(n_steps)),
+        ),
         survival_rate=rate_interval(runs["survived"].to_numpy(), level=level),
-        total_gain=mean_interval(runs["total_gain"].to_numpy(), level=level),
-        gini=mean_interval(runs["gini"].to_numpy(), level=level, what="gini"),
-        over_usage=mean_interval(runs["over_usage"].to_numpy(), level=level),
+        total_gain=mean_interval(
+            runs["total_gain"].to_numpy(), level=level, what="total gain", bounds=(0.0, np.inf)
+        ),
+        gini=mean_interval(runs["gini"].to_numpy(), level=level, what="gini", bounds=(0.0, 1.0)),
+        over_usage=mean_interval(
+            runs["over_usage"].to_numpy(), level=level, what="over-usage", bounds=(0.0, 1.0)
+        ),
         runs=runs,
     )

@@ -5,20 +5,23 @@ agents' one-step behaviour, next to it.
 
 How alike the agents decide, per (run, step) cell of a design's long table:
 
-- ``agreement``: the share of agent pairs of a cell that took the same action (1 when the
-  whole swarm acts as one);
+- ``agreement``: the share of pairs of agents in a cell that took the same action, over the
+  pairs whose answers both parsed (1 when the whole swarm acts as one);
 - ``decision_correlation``: the mean over agent pairs of the Pearson correlation, across
   cells, of each agent's *decision deviation*: in the commons ``log(max(request, 0.5) /
   sustainable)`` (how far above or below the sustainable harvest it asks, the quantity the
   simulator's policy draws; cells with a sustainable harvest of 0 are left out), in the
-  estimation ``estimate − truth`` (its error). Pairs with an agent whose deviation never
-  varies are left out; NaN when no pair is left (e.g. every agent always asks 10).
+  estimation ``estimate − truth`` (its error), over the cells where every answer parsed.
+  Pairs with an agent whose deviation never varies are left out; NaN when no pair is left
+  (e.g. every agent always asks 10).
 
 And how alike the runs are: ``run_agreement``, for each (step, agent), the share of pairs
-of runs in which the agent took the same action (1 when every run repeats the same
-decisions, as greedy agents on identical prompts do).
+of runs in which the agent took the same action (answers that parsed); 1 when every run
+repeats the same decisions, as greedy agents on identical prompts do.
 
-All three come with a percentile bootstrap over runs (cells of a run stay together).
+All three come with a percentile bootstrap over runs (cells of a run stay together),
+computed for every resample at once from sums per run. An unparsed answer's default (0
+tons in the commons) is not a decision: it counts in none of the three.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -37,7 +40,7 @@ from monoculture.environments._estimation import DriftingEstimation, estimation_
 from monoculture.environments._intervals import bootstrap_over_runs, mean_interval
 from monoculture.environments._policies import fit_commons_policy, fit_estimation_policy
 from monoculture.environments._protocol import Environment, Policy, play
-from monoculture.errors import InputError
+from monoculture.errors import InputError, UndefinedMetricWarning
 from monoculture.metrics import Estimate
 
 __all__ = [
@@ -75,38 +78,57 @@ def _deviation(table: pd.DataFrame, environment: Environment[Any]) -> pd.Series:
     )
 
 
-def _cells(table: pd.DataFrame, values: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
-    """``(cells, n_agents)`` values of the complete (run, step) cells, each cell's run, and
-    the number of runs."""
+def _parsed(table: pd.DataFrame) -> pd.Series:
+    """The actions, NaN where the answer did not parse (its default is not a decision)."""
+    actions = table["action"].astype(np.float64)
+    if "valid" in table.columns:
+        actions = actions.where(table["valid"].astype(bool))
+    return actions
+
+
+def _grid(table: pd.DataFrame, values: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(cells, n_agents)`` values of every (run, step) cell (NaN where an agent has none),
+    each cell's run, and the number of runs."""
     frame = _flat_runs(table).assign(_value=values.to_numpy())
-    grid = frame.pivot_table(index=["run", "step"], columns="agent", values="_value")
-    grid = grid.dropna(how="any")
+    grid = frame.pivot_table(index=["run", "step"], columns="agent", values="_value", dropna=False)
     runs = grid.index.get_level_values("run").to_numpy(np.int64)
     return grid.to_numpy(np.float64), runs, int(frame["run"].nunique())
+
+
+def _per_run(values: np.ndarray, runs: np.ndarray, n_runs: int) -> np.ndarray:
+    """Sums of ``values`` (cells, ...) per run: (n_runs, ...). A resample's weighted sum over
+    cells is then ``weights @ per_run``, in memory of the runs, not of the cells."""
+    totals = np.zeros((n_runs, *values.shape[1:]))
+    np.add.at(totals, runs, values)
+    return totals
 
 
 def decision_agreement(
     table: pd.DataFrame, *, level: float = 0.95, n_resamples: int = 1000, seed: int = 0
 ) -> Estimate:
-    """The mean share of agent pairs of a (run, step) that took the same action (module
-    docstring), with a percentile bootstrap over runs.
+    """The share of pairs of agents in the same (run, step) that took the same action, over
+    the pairs whose answers both parsed (module docstring), with a percentile bootstrap
+    over runs.
 
     Example:
         >>> table = pd.DataFrame({"run": [0, 0, 0, 1, 1, 1], "step": 0, "agent": [0, 1, 2] * 2,
         ...                       "action": [10, 10, 20, 5, 5, 5]})
-        >>> round(decision_agreement(table, n_resamples=10).value, 4)  # (1/3 + 1) / 2
+        >>> round(decision_agreement(table, n_resamples=10).value, 4)  # (1 + 3) / (3 + 3)
         0.6667
     """
-    actions, runs, n_runs = _cells(table, table["action"].astype(np.float64))
+    actions, runs, n_runs = _grid(table, _parsed(table))
     n = actions.shape[1]
     if n < 2 or not len(actions):
         return Estimate(math.nan, math.nan, math.nan, n_runs, "needs two agents and a step")
-    same = actions[:, :, None] == actions[:, None, :]
-    pairs = (same.sum(axis=(1, 2)) - n) / (n * (n - 1))  # off-diagonal share
+    off_diagonal = ~np.eye(n, dtype=bool)
+    alike = ((actions[:, :, None] == actions[:, None, :]) & off_diagonal).sum(axis=(1, 2)) / 2
+    answered = np.isfinite(actions).sum(axis=1)
+    alike_runs = _per_run(alike.astype(np.float64), runs, n_runs)
+    pairs_runs = _per_run(answered * (answered - 1) / 2.0, runs, n_runs)
 
     def statistic(weights: np.ndarray) -> np.ndarray:
-        cell = weights[:, runs]
-        return np.asarray(cell @ pairs / cell.sum(axis=1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray((weights @ alike_runs) / (weights @ pairs_runs))
 
     return bootstrap_over_runs(statistic, n_runs, level=level, n_resamples=n_resamples, seed=seed)
 
@@ -131,6 +153,7 @@ def run_agreement(
 
     flat = _flat_runs(table)
     n_runs = int(flat["run"].nunique())
+    flat = flat[_parsed(flat).notna()]  # an unparsed answer's default is not a decision
     runs = flat["run"].to_numpy(np.int64)
     cells = pd.factorize(pd.MultiIndex.from_frame(flat[["step", "agent"]]))[0]
     groups, group_index = pd.factorize(
@@ -155,13 +178,17 @@ def run_agreement(
         second = np.asarray(membership @ (weights**2).T).T
         return np.asarray((first**2 - second) / 2)
 
-    def statistic(weights: np.ndarray) -> np.ndarray:
+    def chunk(weights: np.ndarray) -> np.ndarray:
         alike = np.asarray(to_cell.T @ pairs(weights, by_group).T).T  # (k, cells)
         total = pairs(weights, by_cell)
         defined = total > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(defined, alike / np.where(defined, total, 1.0), 0.0)
             return np.asarray(share.sum(axis=1) / defined.sum(axis=1))
+
+    def statistic(weights: np.ndarray) -> np.ndarray:
+        # Resamples in chunks: a chunk's (groups, k) sums stay small for long simulations.
+        return np.concatenate([chunk(weights[k : k + 64]) for k in range(0, len(weights), 64)])
 
     with np.errstate(invalid="ignore"):
         return bootstrap_over_runs(
@@ -180,19 +207,24 @@ def decision_correlation(
     """The mean pairwise correlation of the agents' decision deviations across (run, step)
     cells (module docstring), with a percentile bootstrap over runs; NaN when no pair of
     agents both vary."""
-    values, runs, n_runs = _cells(table, _deviation(table, environment))
+    deviation = _deviation(table, environment).where(_parsed(table).notna())
+    values, runs, n_runs = _grid(table, deviation)
+    complete = np.isfinite(values).all(axis=1)  # cells where every agent's answer parsed
+    values, runs = values[complete], runs[complete]
     n = values.shape[1]
     method = f"mean pairwise Pearson correlation over {len(values)} (run, step) cells"
     if n < 2 or len(values) < 2:
         return Estimate(math.nan, math.nan, math.nan, n_runs, method + "; needs two of each")
     products = (values[:, :, None] * values[:, None, :]).reshape(len(values), n * n)
+    counts = _per_run(np.ones(len(values)), runs, n_runs)
+    sums = _per_run(values, runs, n_runs)
+    squares = _per_run(products, runs, n_runs)
     off_diagonal = ~np.eye(n, dtype=bool)
 
     def statistic(weights: np.ndarray) -> np.ndarray:
-        cell = weights[:, runs]  # (k, cells): a run's multiplicity on each of its cells
-        total = cell.sum(axis=1, keepdims=True)
-        mean = cell @ values / total
-        second = (cell @ products / total).reshape(-1, n, n)
+        total = (weights @ counts)[:, None]  # a run's multiplicity on each of its cells
+        mean = weights @ sums / total
+        second = (weights @ squares / total).reshape(-1, n, n)
         covariance = second - mean[:, :, None] * mean[:, None, :]
         variance = np.diagonal(covariance, axis1=1, axis2=2)
         scale = np.sqrt(np.maximum(variance[:, :, None] * variance[:, None, :], 0))
@@ -247,7 +279,9 @@ def design_figures(
     figures["decision_correlation"] = decision_correlation(flat, environment, **options)
     figures["run_agreement"] = run_agreement(flat, **options)
     valid = flat.groupby("run")["valid"].mean().to_numpy(np.float64)
-    figures["valid_share"] = mean_interval(valid, level=level, what="valid share")
+    figures["valid_share"] = mean_interval(
+        valid, level=level, what="valid share", bounds=(0.0, 1.0)
+    )
     return figures
 
 
@@ -298,7 +332,9 @@ def trajectories(table: pd.DataFrame, environment: Environment[Any]) -> pd.DataF
 def _fit(table: pd.DataFrame, environment: Environment[Any]) -> Policy:
     if isinstance(environment, Commons):
         return fit_commons_policy(table)
-    return fit_estimation_policy(table)
+    if isinstance(environment, DriftingEstimation):
+        return fit_estimation_policy(table)
+    raise InputError(f"no parametric policy for the environment {environment.name!r}.")
 
 
 @dataclass(frozen=True)
@@ -381,10 +417,15 @@ def compare_designs(
 
     def add(design: str, source: str, table: pd.DataFrame, environment: Environment[Any]) -> None:
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+            warnings.simplefilter("always", UndefinedMetricWarning)
             figures = design_figures(table, environment, **options)
         for warning in caught:
-            notes.append(f"{design} ({source}): {warning.message}")
+            if issubclass(warning.category, UndefinedMetricWarning):
+                notes.append(f"{design} ({source}): {warning.message}")
+            else:  # not ours to explain: pass it on
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
         for metric, estimate in figures.items():
             row = {"design": design, "source": source, "metric": metric}
             summary.append({**row, **estimate.to_dict()})
@@ -406,6 +447,13 @@ def compare_designs(
             notes.append(f"{design}: no simulator ({error})")
             continue
         fitted[design] = {"policy": type(policy).__name__, **_parameters(policy)}
+        parsed = int(table["valid"].sum()) if "valid" in table.columns else len(table)
+        if parsed < len(table):
+            notes.append(
+                f"{design}: the simulator is fitted to the {parsed:,} of {len(table):,} answers "
+                "that parsed; the agents' runs also hold the defaults the others were "
+                "replaced by."
+            )
         simulated = play(environment, policy, runs=simulator_runs, seed=seed).table
         add(design, "simulator", simulated, environment)
     if not summary:
@@ -422,8 +470,6 @@ def compare_designs(
 
 
 def _parameters(policy: Policy) -> dict[str, Any]:
-    from dataclasses import asdict, is_dataclass
-
     if not is_dataclass(policy) or isinstance(policy, type):
         return {}
     return {k: v for k, v in asdict(policy).items() if k != "constitutions"}

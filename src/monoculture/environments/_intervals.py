@@ -21,10 +21,17 @@ def _check_level(level: float) -> None:
         raise InputError(f"level must lie strictly between 0 and 1; got {level}.")
 
 
-def mean_interval(values: np.ndarray, *, level: float = 0.95, what: str = "value") -> Estimate:
+def mean_interval(
+    values: np.ndarray,
+    *,
+    level: float = 0.95,
+    what: str = "value",
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+) -> Estimate:
     """The mean of per-run ``values`` with its t interval (as GovSim reports survival time,
-    ``statsmodels`` ``DescrStatsW.tconfint_mean``). NaN values are left out; fewer than two
-    give NaN bounds with a warning."""
+    ``statsmodels`` ``DescrStatsW.tconfint_mean``), clipped to the figure's possible
+    ``bounds`` (a share cannot fall below 0). NaN values are left out; fewer than two give
+    NaN bounds with a warning."""
     _check_level(level)
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
@@ -42,7 +49,8 @@ def mean_interval(values: np.ndarray, *, level: float = 0.95, what: str = "value
         )
         return Estimate(mean, float("nan"), float("nan"), n, method)
     half = float(student_t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
-    return Estimate(mean, mean - half, mean + half, n, method)
+    low, high = max(mean - half, bounds[0]), min(mean + half, bounds[1])
+    return Estimate(mean, low, high, n, method)
 
 
 def rate_interval(successes: np.ndarray, *, level: float = 0.95) -> Estimate:
@@ -69,6 +77,15 @@ def bootstrap_over_runs(
     ones: the data as given) and returns ``(k,)`` values, so every resample is computed in
     one batched call."""
     _check_level(level)
+    method = f"percentile bootstrap over runs, {n_resamples} resamples, seed {seed}, level {level}"
+    if n_runs < 2:  # one run resampled is itself: no interval, not a zero-width one
+        warnings.warn(
+            f"an interval over runs needs at least two runs; got {n_runs}.",
+            UndefinedMetricWarning,
+            stacklevel=3,
+        )
+        value = float(np.asarray(statistic(np.ones((1, n_runs))), dtype=np.float64)[0])
+        return Estimate(value, float("nan"), float("nan"), n_runs, method)
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, n_runs, size=(n_resamples, n_runs))
     offsets = (np.arange(n_resamples) * n_runs)[:, None]
@@ -76,7 +93,6 @@ def bootstrap_over_runs(
     weights = np.vstack([np.ones(n_runs), counts.reshape(n_resamples, n_runs)])
     values = np.asarray(statistic(weights), dtype=np.float64)
     resampled = values[1:][np.isfinite(values[1:])]
-    method = f"percentile bootstrap over runs, {n_resamples} resamples, seed {seed}, level {level}"
     if not np.isfinite(values[0]) or len(resampled) == 0:
         return Estimate(float(values[0]), float("nan"), float("nan"), n_runs, method)
     low, high = np.quantile(resampled, [0.5 - level / 2, 0.5 + level / 2])

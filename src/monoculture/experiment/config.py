@@ -541,10 +541,14 @@ class ExperimentConfig(BaseModel):
         """
         if self.environment is None or not self.environment.designs:
             return {}
-        names = Counter(design.name for design in self.environment.designs)
+        # Folder names: "A" and "a" are one folder on some file systems.
+        names = Counter(design.name.lower() for design in self.environment.designs)
         twice = sorted(name for name, n in names.items() if n > 1)
         if twice:
-            raise ValueError(f"[environment] designs need their own names; {twice} repeat")
+            raise ValueError(
+                f"[environment] designs need their own names (case aside: they name "
+                f"folders); {twice} repeat"
+            )
         base = self.model_dump(exclude_unset=True)
         base["environment"] = {**base["environment"], "designs": []}
         configs = {}
@@ -562,6 +566,8 @@ class ExperimentConfig(BaseModel):
                 first = error.errors()[0]
                 where = ".".join(map(str, first["loc"]))
                 message = first["msg"].removeprefix("Value error, ")
+                if first["type"] == "extra_forbidden" and first["loc"][:1] == ("agents",):
+                    message += f"; [agents] takes {', '.join(sorted(AgentGrid.model_fields))}"
                 raise ValueError(
                     f"[environment] design {design.name!r}: {where}: {message}"
                     if where

@@ -84,7 +84,7 @@ def render_designs(comparison: dict[str, Any], console: Console) -> None:
         )
         simulated = any((design, "simulator", m) in index for m in metrics)
         table = Table(
-            title=Text(f"{design}: {llm_runs} runs of the agents"),
+            title=Text(f"{design}: {llm_runs} run{'' if llm_runs == 1 else 's'} of the agents"),
             title_justify="left",
         )
         table.add_column("figure")
@@ -174,14 +174,25 @@ def render_environment_page(comparison: dict[str, Any], title: str) -> str:
     from monoculture.report.html import _SCRIPT, _STYLE, _json_for_script
 
     designs, metrics, index = _rows(comparison)
+    sources = ["llm"]
+    if any(row["source"] == "simulator" for row in comparison["summary"]):
+        sources.append("simulator")
+    runs = {(row["design"], row["source"]): row["n"] for row in comparison["summary"] if row["n"]}
+
+    def header(design: str, source: str) -> str:
+        label = design if source == "llm" else f"{design} (fitted simulator)"
+        count = runs.get((design, source))
+        shown = f"<br><span class='note'>{count:,} runs</span>" if count else ""
+        return html.escape(label) + shown
+
     head = "<th>figure</th>" + "".join(
-        f"<th>{html.escape(d)}</th><th>{html.escape(d)} (fitted simulator)</th>" for d in designs
+        f"<th>{header(d, source)}</th>" for d in designs for source in sources
     )
     body = []
     for metric in metrics:
         cells = [f"<td>{html.escape(METRIC_LABELS.get(metric, metric))}</td>"]
         for design in designs:
-            for source in ("llm", "simulator"):
+            for source in sources:
                 text = _with_interval(index.get((design, source, metric)))
                 cells.append(f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -200,6 +211,12 @@ def render_environment_page(comparison: dict[str, Any], title: str) -> str:
         for design, p in comparison.get("fitted", {}).items()
     )
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in comparison.get("notes", []))
+    simulator_note = (
+        " The fitted simulator is the parametric policy fitted to the design's one-step "
+        "behaviour, played for as many runs as its column says."
+        if "simulator" in sources
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -210,8 +227,7 @@ def render_environment_page(comparison: dict[str, Any], title: str) -> str:
 <h1>Swarm designs in the {html.escape(str(comparison["environment"]))}</h1>
 <p class="note">{html.escape(title)}: every design played the same environment with the
 same seeds. Intervals at 95 % over runs (t for means, Wilson for rates, percentile bootstrap
-over runs for agreement, correlation and spreads). The fitted simulator is the parametric
-policy fitted to the design's one-step behaviour, played for many runs.</p>
+over runs for agreement, correlation and spreads).{simulator_note}</p>
 <section><h2>Figures</h2><div class="scroll">{table}</div></section>
 <section><h2>Trajectories</h2><p class="caption">Mean over runs (line) and the 10-90 %
 band across runs; dotted: the fitted simulator.</p>{blocks}</section>
