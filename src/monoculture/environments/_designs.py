@@ -20,7 +20,7 @@ of runs in which the agent took the same action (answers that parsed); 1 when ev
 repeats the same decisions, as greedy agents on identical prompts do.
 
 All three come with a percentile bootstrap over runs (cells of a run stay together),
-computed for every resample at once from sums per run. An unparsed answer's default (0
+computed for all resamples in a few batched products. An unparsed answer's default (0
 tons in the commons) is not a decision: it counts in none of the three.
 """
 

@@ -383,9 +383,12 @@ def estimation_metrics(
             )
         coherence = bootstrap_over_runs(ratio, n_runs, **options)
     return EstimationMetrics(
-        collective_sq_error=mean_interval(per_run["collective_sq_error"], level=level),
-        mean_sq_error=mean_interval(per_run["mean_sq_error"], level=level),
-        diversity=mean_interval(per_run["diversity"], level=level),
+        # Squared errors and diversity cannot be negative: their t intervals stop at 0.
+        collective_sq_error=mean_interval(
+            per_run["collective_sq_error"], level=level, bounds=(0.0, np.inf)
+        ),
+        mean_sq_error=mean_interval(per_run["mean_sq_error"], level=level, bounds=(0.0, np.inf)),
+        diversity=mean_interval(per_run["diversity"], level=level, bounds=(0.0, np.inf)),
         across_run_spread=spread,
         within_run_spread=inside,
         coherence=coherence,
