@@ -37,3 +37,19 @@ def test_the_value_is_shown_once(tmp_path: Path) -> None:
     message = str(raised.value)
     assert message.count("-1.0") == 1, message
     assert not message.endswith("..")
+
+
+def test_a_key_inside_an_array_of_tables_is_not_given_another_keys_line(tmp_path: Path) -> None:
+    # Catches "environment.designs.1.name (line 1)": the line of the experiment's own name.
+    path = tmp_path / "e.toml"
+    path.write_text(
+        'name = "x"\ntopology = "environment"\n[environment]\nkind = "commons"\n'
+        '[[environment.designs]]\nname = "a"\n[[environment.designs]]\nname = "a/b"\n'
+        '[agents]\nbackend = "scripted"\nseeds = [0, 1, 2, 3, 4]\n'
+    )
+    with pytest.raises(InputError) as raised:
+        load_experiment(path)
+    message = str(raised.value)
+    assert "environment.designs.1.name" in message
+    assert "line 1)" not in message
+    assert "'a/b'" in message

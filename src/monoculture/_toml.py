@@ -42,7 +42,10 @@ def validate(model: type[Model], raw: dict[str, Any], text: str, path: str | Pat
         first = error.errors()[0]
         parts = [str(p) for p in first["loc"] if not str(p).endswith("Config")]
         key = ".".join(parts)
-        line = line_of(text, parts[-1]) if parts else ""
+        # A key inside an array of tables ([[environment.designs]]) shares its name with
+        # keys elsewhere (name = ...): no line rather than the wrong one.
+        in_array = any(isinstance(p, int) for p in first["loc"])
+        line = line_of(text, parts[-1]) if parts and not in_array else ""
         message = str(first["msg"]).removeprefix("Value error, ").rstrip(".")
         # The value is echoed for plain settings only: a whole table says nothing, and a
         # field meant to name a secret may hold the secret itself.
