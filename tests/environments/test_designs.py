@@ -255,3 +255,14 @@ def test_shares_keep_their_intervals_inside_zero_and_one() -> None:
     assert estimate.value == 0.25
     unbounded = mean_interval(np.array([0.0, 0.0, 0.0, 1.0]))
     assert unbounded.ci_low < 0  # the data are such that the clip matters
+
+
+def test_a_table_without_the_columns_is_refused_by_name() -> None:
+    # Catches a raw KeyError from the public figures.
+    table = pd.DataFrame({"run": [0], "step": [0], "agent": [0]})
+    for figure in (decision_agreement, run_agreement):
+        with pytest.raises(InputError, match="action"):
+            figure(table)
+    table["action"] = 1.0
+    with pytest.raises(InputError, match="sustainable"):
+        decision_correlation(table, Commons())

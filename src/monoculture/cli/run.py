@@ -148,7 +148,9 @@ def execute(
     for note in result.notes:
         print_plain(console, f"note: {note}")
     if config.environment is not None:
-        print_plain(console, f"Wrote {output}/ (ledger.sqlite, calls.csv, environment.parquet)")
+        print_plain(
+            console, f"Wrote {output}/ (ledger.sqlite, calls.csv, environment.parquet and .csv)"
+        )
         return result
     extra = [
         f"{name}.csv"

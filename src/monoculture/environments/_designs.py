@@ -58,6 +58,12 @@ _LOW, _HIGH = 0.1, 0.9  # the band of a trajectory across runs
 
 def _flat_runs(table: pd.DataFrame) -> pd.DataFrame:
     """The table with one ``run`` id per (repetition, run), numbered from 0."""
+    missing = [c for c in ("run", "step", "agent", "action") if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"the table lacks columns {missing}; pass an environment long table (play() or "
+            "environment.parquet)."
+        )
     if "repetition" in table.columns and table["repetition"].nunique() > 1:
         key = table["repetition"].astype(str) + "/" + table["run"].astype(str)
         return table.assign(run=pd.factorize(key, sort=True)[0])
@@ -65,6 +71,9 @@ def _flat_runs(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _deviation(table: pd.DataFrame, environment: Environment[Any]) -> pd.Series:
+    needs = "sustainable" if isinstance(environment, Commons) else "truth"
+    if needs not in table.columns:
+        raise InputError(f"the table lacks the column {needs!r} of the {environment.name}.")
     if isinstance(environment, Commons):
         sustainable = table["sustainable"].to_numpy(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -116,6 +125,7 @@ def decision_agreement(
         >>> round(decision_agreement(table, n_resamples=10).value, 4)  # (1 + 3) / (3 + 3)
         0.6667
     """
+    table = _flat_runs(table)
     actions, runs, n_runs = _grid(table, _parsed(table))
     n = actions.shape[1]
     if n < 2 or not len(actions):
@@ -207,6 +217,7 @@ def decision_correlation(
     """The mean pairwise correlation of the agents' decision deviations across (run, step)
     cells (module docstring), with a percentile bootstrap over runs; NaN when no pair of
     agents both vary."""
+    table = _flat_runs(table)
     deviation = _deviation(table, environment).where(_parsed(table).notna())
     values, runs, n_runs = _grid(table, deviation)
     complete = np.isfinite(values).all(axis=1)  # cells where every agent's answer parsed
