@@ -1,5 +1,7 @@
 """Vectorised play of the environments at scale: 10,000 commons runs x 12 months (GovSim's
-game, with over-subscribed months handed out ton by ton) and 10,000 estimation runs.
+game, with over-subscribed months handed out ton by ton) and 10,000 estimation runs; and the
+designs' comparison (every figure with its 1,000-resample bootstrap, a fitted simulator of
+1,000 runs) for a design of 1,000 runs, against the time to play those runs.
 
 Target: the commons in well under a second on 2 cores; agent-steps per second for both, and
 the share of the commons' time spent in the stochastic assignment.
@@ -19,6 +21,7 @@ from monoculture.environments import (
     DriftingEstimation,
     EstimationPolicy,
     assign_stochastic,
+    compare_designs,
     play,
 )
 
@@ -55,6 +58,16 @@ def main() -> None:
     print(
         f"estimation: {runs:,} runs x {estimation.n_steps} steps x {estimation.n_agents} "
         f"agents: {seconds:.3f} s ({steps / seconds:,.0f} agent-steps/s)"
+    )
+    design = play(commons, greedy, runs=1000, seed=1).table
+    playing = best_time(lambda: play(commons, greedy, runs=1000, seed=1))
+    comparing = best_time(
+        lambda: compare_designs({"d": design}, {"d": commons}, simulator_runs=1000), repeats=2
+    )
+    print(
+        f"designs: one design of 1,000 commons runs compared (every figure, 1,000 bootstrap "
+        f"resamples, a fitted simulator of 1,000 runs): {comparing:.2f} s, "
+        f"{comparing / playing:.0f}x the {playing:.3f} s of playing its runs"
     )
     print(f"peak memory: {peak_memory_gb():.2f} GB")
 
