@@ -308,20 +308,11 @@ def run_command(
             from monoculture.ledger import load_signing_key
 
             signing_key = load_signing_key(path=ledger_key)
-        if experiment.environment is not None:
-            from monoculture.cli.designs import execute_environment
+        from monoculture.cli.designs import execute_environment
 
-            execute_environment(
-                experiment,
-                output,
-                resume=resume,
-                cache=cache,
-                executor=executor.value,
-                console=console,
-                signing_key=signing_key,
-            )
-            return
-        execute(
+        # An environment experiment plays its designs and compares them.
+        play = execute_environment if experiment.environment is not None else execute
+        play(
             experiment,
             output,
             resume=resume,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -345,10 +345,19 @@ class CommonsMetrics:
     over_usage: Estimate
     runs: pd.DataFrame
 
+    FIGURES: ClassVar[tuple[str, ...]] = (
+        "survival_time",
+        "survival_rate",
+        "total_gain",
+        "gini",
+        "over_usage",
+    )
+    """The figures, in the order tables show them."""
+
     def to_frame(self) -> pd.DataFrame:
         """One row per figure: ``metric``, ``value``, ``ci_low``, ``ci_high``, ``n``,
         ``method``."""
-        names = ("survival_time", "survival_rate", "total_gain", "gini", "over_usage")
+        names = self.FIGURES
         rows: list[dict[str, Any]] = [
             {"metric": name, **getattr(self, name).to_dict()} for name in names
         ]

@@ -270,19 +270,10 @@ def design_figures(
     figures: dict[str, Estimate] = {}
     if isinstance(environment, Commons):
         commons = commons_metrics(flat, n_steps=environment.n_steps, level=level)
-        for name in ("survival_time", "survival_rate", "total_gain", "gini", "over_usage"):
-            figures[name] = getattr(commons, name)
+        figures.update({name: getattr(commons, name) for name in commons.FIGURES})
     elif isinstance(environment, DriftingEstimation):
         estimation = estimation_metrics(flat, level=level, n_resamples=n_resamples, seed=seed)
-        for name in (
-            "collective_sq_error",
-            "mean_sq_error",
-            "diversity",
-            "across_run_spread",
-            "within_run_spread",
-            "coherence",
-        ):
-            figures[name] = getattr(estimation, name)
+        figures.update({name: getattr(estimation, name) for name in estimation.FIGURES})
     else:
         raise InputError(f"design figures: unknown environment {environment.name!r}.")
     options: dict[str, Any] = {"level": level, "n_resamples": n_resamples, "seed": seed}

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -277,17 +277,20 @@ class EstimationMetrics:
     coherence: Estimate
     steps: pd.DataFrame
 
+    FIGURES: ClassVar[tuple[str, ...]] = (
+        "collective_sq_error",
+        "mean_sq_error",
+        "diversity",
+        "across_run_spread",
+        "within_run_spread",
+        "coherence",
+    )
+    """The figures, in the order tables show them."""
+
     def to_frame(self) -> pd.DataFrame:
         """One row per figure: ``metric``, ``value``, ``ci_low``, ``ci_high``, ``n``,
         ``method``."""
-        names = (
-            "collective_sq_error",
-            "mean_sq_error",
-            "diversity",
-            "across_run_spread",
-            "within_run_spread",
-            "coherence",
-        )
+        names = self.FIGURES
         rows: list[dict[str, Any]] = [
             {"metric": name, **getattr(self, name).to_dict()} for name in names
         ]
