@@ -13,13 +13,21 @@ from monoculture.errors import InputError, ReadError
 Model = TypeVar("Model", bound=BaseModel)
 
 
+def _assigns(line: str, key: str) -> bool:
+    return line.strip().startswith((f"{key} ", f"{key}="))
+
+
 def line_of(text: str, key: str) -> str:
     """`` (line N)`` for the first line that assigns ``key``, else empty."""
     for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith((f"{key} ", f"{key}=")):
+        if _assigns(line, key):
             return f" (line {number})"
     return ""
+
+
+def _assignments(text: str, key: str) -> int:
+    """How many lines assign ``key``."""
+    return sum(_assigns(line, key) for line in text.splitlines())
 
 
 def read_toml(path: str | Path) -> tuple[dict[str, Any], str]:
@@ -42,10 +50,11 @@ def validate(model: type[Model], raw: dict[str, Any], text: str, path: str | Pat
         first = error.errors()[0]
         parts = [str(p) for p in first["loc"] if not str(p).endswith("Config")]
         key = ".".join(parts)
-        # A key inside an array of tables ([[environment.designs]]) shares its name with
-        # keys elsewhere (name = ...): no line rather than the wrong one.
+        # A key inside an array of tables ([[environment.designs]]) may share its name with
+        # keys elsewhere (name = ...): then no line rather than perhaps the wrong one.
         in_array = any(isinstance(p, int) for p in first["loc"])
-        line = line_of(text, parts[-1]) if parts and not in_array else ""
+        ambiguous = in_array and bool(parts) and _assignments(text, parts[-1]) > 1
+        line = line_of(text, parts[-1]) if parts and not ambiguous else ""
         message = str(first["msg"]).removeprefix("Value error, ").rstrip(".")
         # The value is echoed for plain settings only: a whole table says nothing, and a
         # field meant to name a secret may hold the secret itself.
