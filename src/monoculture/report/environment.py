@@ -158,7 +158,10 @@ def environment_figures(comparison: dict[str, Any]) -> dict[str, dict[str, Any]]
                 "height": 420,
                 "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
                 "plot_bgcolor": "white",
-                "xaxis": {"title": {"text": "step"}, "gridcolor": "#e5e7eb"},
+                "xaxis": {
+                    "title": {"text": "month" if quantity == "pool" else "step"},
+                    "gridcolor": "#e5e7eb",
+                },
                 "yaxis": {"title": {"text": axis}, "gridcolor": "#e5e7eb"},
                 "title": {"text": title, "font": {"size": 14}},
             },
