@@ -266,3 +266,18 @@ def test_a_table_without_the_columns_is_refused_by_name() -> None:
     table["action"] = 1.0
     with pytest.raises(InputError, match="sustainable"):
         decision_correlation(table, Commons())
+
+
+def test_estimation_trajectories_share_the_truth_across_designs() -> None:
+    # Catches designs played on different environment draws (the comparison would then mix
+    # the swarm's effect with the world's): with one seed and number of runs, the hidden
+    # quantity follows the same path whatever the agents answer.
+    environment = DriftingEstimation(n_agents=5, n_steps=6)
+    paths = [
+        trajectories(play(environment, policy, runs=4, seed=2).table, environment)
+        for policy in (EstimationPolicy(peer_weight=0.9), EstimationPolicy(bias_scale=9.0))
+    ]
+    truths = [path[path["quantity"] == "truth"].reset_index(drop=True) for path in paths]
+    pd.testing.assert_frame_equal(truths[0], truths[1])
+    collective = [path[path["quantity"] == "collective"]["mean"].to_numpy() for path in paths]
+    assert not np.allclose(collective[0], collective[1])

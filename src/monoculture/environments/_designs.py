@@ -292,8 +292,9 @@ def trajectories(table: pd.DataFrame, environment: Environment[Any]) -> pd.DataF
     (the 10th and 90th percentiles across runs) and ``runs``.
 
     Commons: ``pool``, the lake at the start of each month (0 after a collapse).
-    Estimation: ``collective_error`` (the run's mean estimate − truth; its spread across
-    runs is coherent drift) and ``within_spread`` (the sd of estimates inside a run).
+    Estimation: ``collective`` (the run's mean estimate), ``truth``, ``collective_error``
+    (their difference; its spread across runs is coherent drift) and ``within_spread`` (the
+    sd of estimates inside a run).
     """
     flat = _flat_runs(table)
     n_runs = int(flat["run"].nunique())
@@ -304,6 +305,8 @@ def trajectories(table: pd.DataFrame, environment: Environment[Any]) -> pd.DataF
         series["pool"] = cells.fillna(0.0).to_numpy(np.float64)
     elif isinstance(environment, DriftingEstimation):
         grouped = flat.assign(error=flat["action"] - flat["truth"]).groupby(["run", "step"])
+        series["collective"] = grouped["action"].mean().unstack("step").to_numpy(np.float64)
+        series["truth"] = grouped["truth"].first().unstack("step").to_numpy(np.float64)
         series["collective_error"] = grouped["error"].mean().unstack("step").to_numpy(np.float64)
         spread = grouped["action"].std(ddof=0).unstack("step")
         series["within_spread"] = spread.to_numpy(np.float64)

@@ -38,6 +38,8 @@ METRIC_LABELS: dict[str, str] = {
 
 _QUANTITIES = {
     "pool": ("Fish in the lake at the start of each month", "tons (0 after a collapse)"),
+    "collective": ("The swarm's mean estimate over time", "mean estimate"),
+    "truth": ("The hidden quantity over time (the same draws for every design)", "truth"),
     "collective_error": (
         "Collective error (mean estimate − truth): its spread across runs is coherent drift",
         "collective error",
