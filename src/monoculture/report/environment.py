@@ -174,9 +174,7 @@ def environment_figures(comparison: dict[str, Any]) -> dict[str, dict[str, Any]]
 def render_environment_page(comparison: dict[str, Any], title: str) -> str:
     """A self-contained page: the designs' figures side by side (agents and fitted
     simulator, with intervals), the trajectories, the fitted parameters and the notes."""
-    from plotly.offline import get_plotlyjs
-
-    from monoculture.report.html import _SCRIPT, _STYLE, _json_for_script
+    from monoculture.report.html import standalone_page
 
     designs, metrics, index = _rows(comparison)
     sources = ["llm"]
@@ -193,17 +191,17 @@ def render_environment_page(comparison: dict[str, Any], title: str) -> str:
     head = "<th>figure</th>" + "".join(
         f"<th>{header(d, source)}</th>" for d in designs for source in sources
     )
-    body = []
+    rows = []
     for metric in metrics:
         cells = [f"<td>{html.escape(METRIC_LABELS.get(metric, metric))}</td>"]
         for design in designs:
             for source in sources:
                 text = _with_interval(index.get((design, source, metric)))
                 cells.append(f"<td>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
     table = (
         f"<table id='designs-table'><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )
     figures = environment_figures(comparison)
     blocks = "".join(f"<div class='figure' id='{fig_id}'></div>" for fig_id in figures)
@@ -222,14 +220,7 @@ def render_environment_page(comparison: dict[str, Any], title: str) -> str:
         if "simulator" in sources
         else ""
     )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>monoculture environment: {html.escape(title)}</title>
-<style>{_STYLE}</style>
-<script>{get_plotlyjs()}</script>
-</head><body><main>
-<h1>Swarm designs in the {html.escape(str(comparison["environment"]))}</h1>
+    body = f"""<h1>Swarm designs in the {html.escape(str(comparison["environment"]))}</h1>
 <p class="note">{html.escape(title)}: every design played the same environment with the
 same seeds. Intervals at 95 % over runs (t for means, Wilson for rates, percentile bootstrap
 over runs for agreement, correlation and spreads).{simulator_note}</p>
@@ -237,9 +228,5 @@ over runs for agreement, correlation and spreads).{simulator_note}</p>
 <section><h2>Trajectories</h2><p class="caption">Mean over runs (line) and the 10-90 %
 band across runs; dotted: the fitted simulator.</p>{blocks}</section>
 <section><h2>Fitted simulators</h2><ul class="note">{fitted or "<li>none</li>"}</ul></section>
-{f'<section><h2>Notes</h2><ul class="note">{notes}</ul></section>' if notes else ""}
-</main>
-<script type="application/json" id="figure-data">{_json_for_script(figures)}</script>
-<script>{_SCRIPT}</script>
-</body></html>
-"""
+{f'<section><h2>Notes</h2><ul class="note">{notes}</ul></section>' if notes else ""}"""
+    return standalone_page(f"monoculture environment: {title}", body, figures)

@@ -672,29 +672,37 @@ marks a shared misconception rather than scattered guessing.</p>
     return page
 
 
-def render_aggregation_page(comparison: dict[str, Any]) -> str:
-    """A self-contained page with the aggregator comparison alone (``aggregate --html``)."""
+def standalone_page(title: str, body: str, figures: dict[str, dict[str, Any]]) -> str:
+    """A self-contained page: the report's styles, plotly.js and sortable tables around
+    ``body`` (HTML, escaped by the caller), rendering ``figures`` (plotly specifications by
+    element id); ``title`` is plain text."""
     from plotly.offline import get_plotlyjs
 
-    from monoculture.report.aggregation import aggregation_figure, aggregation_section
-
-    source = html.escape(str(comparison["split"].get("source", "")))
-    figures = {"fig-aggregation": aggregation_figure(comparison)}
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>monoculture aggregation: {source}</title>
+<title>{html.escape(title)}</title>
 <style>{_STYLE}</style>
 <script>{get_plotlyjs()}</script>
 </head><body><main>
-<h1>Aggregators compared</h1>
-<p class="note">{source}: {comparison["split"]["n_agents"]} agents.</p>
-{aggregation_section(comparison, "fig-aggregation")}
+{body}
 </main>
 <script type="application/json" id="figure-data">{_json_for_script(figures)}</script>
 <script>{_SCRIPT}</script>
 </body></html>
 """
+
+
+def render_aggregation_page(comparison: dict[str, Any]) -> str:
+    """A self-contained page with the aggregator comparison alone (``aggregate --html``)."""
+    from monoculture.report.aggregation import aggregation_figure, aggregation_section
+
+    source = str(comparison["split"].get("source", ""))
+    body = f"""<h1>Aggregators compared</h1>
+<p class="note">{html.escape(source)}: {comparison["split"]["n_agents"]} agents.</p>
+{aggregation_section(comparison, "fig-aggregation")}"""
+    figures = {"fig-aggregation": aggregation_figure(comparison)}
+    return standalone_page(f"monoculture aggregation: {source}", body, figures)
 
 
 def _json_for_script(payload: Any) -> str:
