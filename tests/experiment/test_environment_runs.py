@@ -4,6 +4,7 @@ scripted agents, every step a call that is cached and ledgered (fast)."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -198,6 +199,7 @@ def test_a_killed_environment_run_resumes_without_repeating_a_call(tmp_path: Pat
     from contextlib import closing
 
     from monoculture.agents.fault_server import FaultServer
+    from tests.experiment._kill import kill_when_held
 
     first, total = 2 * 5, 2 * 5 * 12
     with FaultServer(hold_after=first) as server:
@@ -210,14 +212,7 @@ def test_a_killed_environment_run_resumes_without_repeating_a_call(tmp_path: Pat
         )
         command = [sys.executable, "-m", "monoculture.cli", "run", str(experiment), "-o"]
         command.append(str(tmp_path / "run"))
-        with open(tmp_path / "killed.log", "wb") as log:
-            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
-            try:
-                while not server.wait_held(1, timeout=0.1):
-                    assert process.poll() is None, (tmp_path / "killed.log").read_text()
-            finally:
-                process.kill()
-                process.wait()
+        kill_when_held(command, server, tmp_path / "killed.log")
         server.release()
         ledger = tmp_path / "run" / "ledger.sqlite"
         with closing(sqlite3.connect(ledger)) as connection:
@@ -258,7 +253,6 @@ def test_a_design_folder_from_an_earlier_run_is_refused_before_any_design_plays(
     _run(tmp_path, DESIGNS)
     fresh = tmp_path / "again"
     fresh.mkdir()
-    import shutil
 
     shutil.copytree(tmp_path / "run" / "erratic", fresh / "erratic")
     path = tmp_path / "experiment.toml"

@@ -22,6 +22,7 @@ from monoculture.agents.fault_server import FaultServer
 from monoculture.cli.run import write_run
 from monoculture.experiment import ExperimentConfig, ExperimentResult, run_experiment
 from monoculture.experiment.store import request_key
+from tests.experiment._kill import kill_when_held
 
 HAS_LOCAL_MODEL = (
     importlib.util.find_spec("xllamacpp") is not None
@@ -407,15 +408,8 @@ def test_killed_run_resumes_without_repeating_a_call(tmp_path: Path) -> None:
             "-o",
             str(tmp_path / "run"),
         ]
-        with open(tmp_path / "killed.log", "wb") as log:
-            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
-            try:
-                # A held request is a call of step 1, so step 0's rows are all committed.
-                while not server.wait_held(1, timeout=0.1):
-                    assert process.poll() is None, (tmp_path / "killed.log").read_text()
-            finally:
-                process.kill()  # SIGKILL, and reaped whatever happened above
-                process.wait()
+        # A held request is a call of step 1, so step 0's rows are all committed.
+        kill_when_held(command, server, tmp_path / "killed.log")
         server.release()
         with closing(sqlite3.connect(ledger_path)) as ledger:
             before = ledger.execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
