@@ -22,6 +22,10 @@ fix it. Library code never uses ``assert`` on user input.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 __all__ = [
     "CallError",
     "ConvergenceWarning",
@@ -30,6 +34,7 @@ __all__ = [
     "ReadError",
     "SchemaError",
     "UndefinedMetricWarning",
+    "undefined_messages",
 ]
 
 
@@ -62,3 +67,28 @@ class CallError(MonocultureError):
     """A call to an agent's endpoint failed after every retry (the message lists the
     attempts' errors: HTTP status, timeout, malformed answer), or every call of a run's
     step failed (the message gives the first cause)."""
+
+
+@contextmanager
+def undefined_messages() -> Iterator[list[str]]:
+    """Collect the `UndefinedMetricWarning` messages raised inside the block, in order, into
+    the list it yields (filled when the block ends): a caller shows them as notes, not as
+    Python warning lines. Any other warning is passed on as raised.
+
+    Example:
+        >>> with undefined_messages() as notes:
+        ...     warnings.warn("kappa is NaN", UndefinedMetricWarning, stacklevel=1)
+        >>> notes
+        ['kappa is NaN']
+    """
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UndefinedMetricWarning)
+        yield messages
+    for warning in caught:
+        if issubclass(warning.category, UndefinedMetricWarning):
+            messages.append(str(warning.message))
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )

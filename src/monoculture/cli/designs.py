@@ -52,13 +52,11 @@ def execute_environment(
 
     assert config.environment is not None  # the caller routes environment experiments here
     designs = config.design_configs()
+    folders: dict[str, tuple[ExperimentConfig, Path]] = {config.name: (config, output)}
     shared_cache = cache
-    folders: dict[str, tuple[ExperimentConfig, Path]] = {}
-    if designs:
-        shared_cache = cache or output / "cache.sqlite"
+    if designs:  # each in its own folder, all sharing one cache
         folders = {name: (design, output / name) for name, design in designs.items()}
-    else:
-        folders = {config.name: (config, output)}
+        shared_cache = cache or output / "cache.sqlite"
     if not resume:  # every design's folder checked before the first design plays
         for _, folder in folders.values():
             earlier = recorded_calls(folder / "ledger.sqlite")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -13,7 +12,7 @@ import typer
 from rich.console import Console
 
 from monoculture.cli._common import Executor, print_plain, user_errors
-from monoculture.errors import InputError, UndefinedMetricWarning
+from monoculture.errors import InputError, undefined_messages
 
 if TYPE_CHECKING:
     from monoculture.experiment import ExperimentConfig
@@ -57,8 +56,7 @@ def execute(
         )
     started = time.monotonic()
     # An undefined figure becomes a note of the run, not a Python warning line.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UndefinedMetricWarning)
+    with undefined_messages() as undefined:
         if sys.stderr.isatty():
             from rich.progress import (
                 BarColumn,
@@ -103,13 +101,7 @@ def execute(
             result = run_experiment(
                 config, output, cache=cache, executor=executor, signing_key=signing_key
             )
-    for warning in caught:
-        if issubclass(warning.category, UndefinedMetricWarning):
-            result.notes.append(str(warning.message))
-        else:
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
+    result.notes.extend(undefined)
     seconds = time.monotonic() - started
     write_run(result, output)
     print_plain(

@@ -40,7 +40,7 @@ from monoculture.environments._estimation import DriftingEstimation, estimation_
 from monoculture.environments._intervals import bootstrap_over_runs, mean_interval
 from monoculture.environments._policies import fit_commons_policy, fit_estimation_policy
 from monoculture.environments._protocol import Environment, Policy, play
-from monoculture.errors import InputError, UndefinedMetricWarning
+from monoculture.errors import InputError, undefined_messages
 from monoculture.metrics import Estimate
 
 __all__ = [
@@ -421,16 +421,9 @@ def compare_designs(
     options: dict[str, Any] = {"level": level, "n_resamples": n_resamples, "seed": seed}
 
     def add(design: str, source: str, table: pd.DataFrame, environment: Environment[Any]) -> None:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UndefinedMetricWarning)
+        with undefined_messages() as undefined:
             figures = design_figures(table, environment, **options)
-        for warning in caught:
-            if issubclass(warning.category, UndefinedMetricWarning):
-                notes.append(f"{design} ({source}): {warning.message}")
-            else:  # not ours to explain: pass it on
-                warnings.warn_explicit(
-                    warning.message, warning.category, warning.filename, warning.lineno
-                )
+        notes.extend(f"{design} ({source}): {message}" for message in undefined)
         for metric, estimate in figures.items():
             row = {"design": design, "source": source, "metric": metric}
             summary.append({**row, **estimate.to_dict()})
